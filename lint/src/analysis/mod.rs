@@ -1,0 +1,89 @@
+//! Per-file analysis: parse one file, find async contexts, resolve calls
+//! against the blocking-API catalog, report findings.
+//!
+//! CONTRACT (shared by the driver): `analyze_file` is a pure function of its
+//! inputs; it never touches the filesystem and never panics on any input.
+
+use crate::catalog::Catalog;
+use crate::finding::{Finding, Span};
+
+/// The Rust edition of the crate a file belongs to (from its manifest).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Edition {
+    E2015,
+    E2018,
+    E2021,
+    E2024,
+}
+
+impl Edition {
+    pub fn parse(text: &str) -> Option<Edition> {
+        match text {
+            "2015" => Some(Edition::E2015),
+            "2018" => Some(Edition::E2018),
+            "2021" => Some(Edition::E2021),
+            "2024" => Some(Edition::E2024),
+            _ => None,
+        }
+    }
+}
+
+/// The async runtime the target depends on (read from its manifest); the help
+/// line names this runtime's alternative.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AsyncRuntime {
+    Tokio,
+    AsyncStd,
+    Smol,
+    /// No known runtime among the dependencies (or no manifest): help names tokio.
+    Unknown,
+}
+
+/// Everything `analyze_file` needs to know about the file besides its text.
+#[derive(Clone, Copy, Debug)]
+pub struct FileContext<'a> {
+    /// Path relative to the analysed root, `/`-separated (goes into findings).
+    pub rel_path: &'a str,
+    pub edition: Edition,
+    pub runtime: AsyncRuntime,
+    /// When false, `#[cfg(test)]` modules and `#[test]`/`#[tokio::test]`
+    /// functions are skipped (and their `mod` declarations not returned).
+    pub include_tests: bool,
+    pub catalog: &'a Catalog,
+}
+
+/// A `mod name;` declaration (a module whose body lives in another file).
+/// Inline modules are analysed in place; only out-of-line ones are returned,
+/// with the inline modules that enclose them (outermost first), because they
+/// change where the file is looked for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ModuleDecl {
+    pub name: String,
+    /// The value of `#[path = "..."]` on the declaration, if any.
+    pub path_attr: Option<String>,
+    /// Enclosing inline modules, outermost first: (name, `#[path]` value).
+    pub inline_parents: Vec<(String, Option<String>)>,
+    /// Where the declaration is (for "file not found" errors).
+    pub span: Span,
+}
+
+/// What one file yields.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FileAnalysis {
+    pub findings: Vec<Finding>,
+    pub modules: Vec<ModuleDecl>,
+}
+
+/// The file did not parse.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParseError {
+    /// syn's message.
+    pub message: String,
+    pub span: Option<Span>,
+}
+
+/// Analyses one file's source text.
+pub fn analyze_file(source: &str, ctx: &FileContext<'_>) -> Result<FileAnalysis, ParseError> {
+    let _ = (source, ctx);
+    unimplemented!("engine in progress")
+}

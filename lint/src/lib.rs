@@ -1,0 +1,10 @@
+//! stallcheck-lint: finds what stalls an async executor, from source alone.
+//!
+//! The analyzer never executes target code: targets are discovered with
+//! `cargo metadata --no-deps`, files are parsed with `syn`, nothing is built.
+
+pub mod analysis;
+pub mod catalog;
+pub mod driver;
+pub mod finding;
+pub mod rules;

@@ -1,0 +1,1 @@
+//! Loop-lag probe, tokio-metrics monitors and a stall watchdog for tokio runtimes.
