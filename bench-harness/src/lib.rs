@@ -1,1 +1,23 @@
-//! Reference memory-store workloads, blocking versus fixed.
+//! stallcheck-bench: five reference memory-store workloads, each in a
+//! blocking variant (the anti-pattern) and a fixed variant (the cure), driven
+//! under the same load on monitored tokio runtimes and compared.
+//!
+//! Code map: [`workload`] is the contract (one trait per workload, one per
+//! variant); [`workloads`] holds the five; [`driver`] issues the load;
+//! [`monitoring`] alone talks to `stallcheck-runtime`; [`run`] orchestrates a
+//! harness run; [`report`] and [`charts`] render it.
+//!
+//! Invariant: set-up, correctness checks and external servers run in sync
+//! code outside the measured runtime; only the variants' operations (and the
+//! driver's bookkeeping, which never blocks) run on it.
+
+pub mod charts;
+pub mod driver;
+pub mod embed;
+pub mod monitoring;
+pub mod redis_server;
+pub mod report;
+pub mod run;
+pub mod seed;
+pub mod workload;
+pub mod workloads;

@@ -1,25 +1,420 @@
 //! The catalog of blocking APIs: data, not code. `lint/catalog.toml` is
 //! embedded with `include_str!` and extended by user configuration.
 //!
+//! Every path in the catalog is canonical: re-exports are listed once under
+//! `[aliases]` and applied to resolved paths before any lookup, so an entry
+//! for `futures_lite::future::block_on` also covers `smol::future::block_on`.
+//!
 //! CONTRACT: `Catalog::builtin()`, `Catalog::add(path, rule_id)` (user
 //! `blocking.extra`; error text names the problem), `Catalog::allow(path)`
 //! (user `blocking.allow`: the path and everything under it is not reported).
 
+use std::collections::{HashMap, HashSet};
+
+use serde::Deserialize;
+
+use crate::analysis::Ty;
+use crate::finding::Severity;
+use crate::rules::{self, Rule};
+
+const BUILTIN: &str = include_str!("../catalog.toml");
+
+/// What the catalog says about one blocking path.
+#[derive(Clone, Copy, Debug)]
+pub struct Entry {
+    pub rule: &'static Rule,
+    pub severity: Severity,
+}
+
 /// The catalog of blocking APIs.
 #[derive(Clone, Debug, Default)]
-pub struct Catalog {}
+pub struct Catalog {
+    /// Exact paths: functions, associated functions, methods (`Type::method`).
+    blocking: HashMap<String, Entry>,
+    /// `prefix::*` entries: everything under the prefix.
+    wildcards: Vec<(String, Entry)>,
+    /// `blocking.allow`: never reported, with everything under them.
+    allowed: Vec<String>,
+    /// Calls whose closure arguments run off the executor thread.
+    offload: HashSet<String>,
+    /// Calls whose closure argument's first parameter has a known type
+    /// (`std::thread::scope(|s| ..)`: `s` is a `std::thread::Scope`).
+    scoped: HashMap<String, String>,
+    /// What known functions and methods return.
+    returns: HashMap<String, Ty>,
+    /// Types whose methods return the type itself unless `returns` says otherwise.
+    builders: HashSet<String>,
+    /// Wrappers looked through when typing a receiver (`Arc<T>` is `T`).
+    transparent: HashSet<String>,
+    /// `Deref` targets tried when `Type::method` is not catalogued.
+    deref: HashMap<String, String>,
+    /// Traits whose methods are catalogued; a method of one applies to a
+    /// receiver of unknown type when the trait is in scope.
+    trait_methods: HashMap<String, Vec<String>>,
+    /// Re-export prefix to canonical prefix.
+    aliases: Vec<(String, String)>,
+    /// Names in scope everywhere (`Box`, `Option`, `drop`, ...).
+    prelude: HashMap<String, String>,
+    /// Every path the catalog mentions, and all their prefixes: what a glob
+    /// import of an external module can be known to bring in.
+    known: HashSet<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CatalogFile {
+    aliases: HashMap<String, String>,
+    prelude: HashMap<String, String>,
+    blocking: HashMap<String, EntryFile>,
+    offload: OffloadFile,
+    scoped: HashMap<String, String>,
+    returns: HashMap<String, ReturnFile>,
+    types: TypesFile,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum EntryFile {
+    Rule(String),
+    WithSeverity { rule: String, severity: String },
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OffloadFile {
+    paths: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum ReturnFile {
+    Named(String),
+    Tuple(Vec<String>),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TypesFile {
+    transparent: Vec<String>,
+    builders: Vec<String>,
+    traits: Vec<String>,
+    deref: HashMap<String, String>,
+}
 
 impl Catalog {
+    /// The catalog shipped with stallcheck (`lint/catalog.toml`).
     pub fn builtin() -> Catalog {
-        Catalog {}
+        // The embedded file is checked by `builtin_catalog_loads`; a broken
+        // one cannot ship.
+        Catalog::from_toml(BUILTIN).expect("lint/catalog.toml is valid")
     }
 
+    /// Parses a catalog in the format of `lint/catalog.toml`.
+    pub fn from_toml(text: &str) -> Result<Catalog, String> {
+        let file: CatalogFile = toml::from_str(text).map_err(|error| error.to_string())?;
+        let mut catalog = Catalog {
+            offload: file.offload.paths.into_iter().collect(),
+            scoped: file.scoped,
+            builders: file.types.builders.into_iter().collect(),
+            transparent: file.types.transparent.into_iter().collect(),
+            deref: file.types.deref,
+            prelude: file.prelude,
+            ..Catalog::default()
+        };
+        catalog.aliases = file.aliases.into_iter().collect();
+        // Longest prefix first, so the most specific alias wins.
+        catalog
+            .aliases
+            .sort_by(|a, b| b.0.len().cmp(&a.0.len()).then_with(|| a.0.cmp(&b.0)));
+        for (path, ty) in file.returns {
+            let ty = match ty {
+                ReturnFile::Named(name) => Ty::Named(name),
+                ReturnFile::Tuple(names) => Ty::Tuple(
+                    names
+                        .into_iter()
+                        .map(|name| Some(Ty::Named(name)))
+                        .collect(),
+                ),
+            };
+            catalog.returns.insert(path, ty);
+        }
+        let traits: HashSet<String> = file.types.traits.into_iter().collect();
+        let mut entries: Vec<_> = file.blocking.into_iter().collect();
+        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        for (path, entry) in entries {
+            let (rule_id, severity) = match entry {
+                EntryFile::Rule(rule) => (rule, None),
+                EntryFile::WithSeverity { rule, severity } => (rule, Some(severity)),
+            };
+            let severity = severity
+                .map(|text| {
+                    Severity::parse(&text)
+                        .ok_or_else(|| format!("`{path}`: unknown severity `{text}`"))
+                })
+                .transpose()?;
+            catalog.insert(&path, &rule_id, severity)?;
+            if let Some((owner, method)) = path.rsplit_once("::")
+                && traits.contains(owner)
+            {
+                catalog
+                    .trait_methods
+                    .entry(method.to_string())
+                    .or_default()
+                    .push(path.clone());
+            }
+        }
+        let mentioned: Vec<String> = catalog
+            .offload
+            .iter()
+            .chain(catalog.scoped.keys())
+            .chain(catalog.scoped.values())
+            .chain(catalog.returns.keys())
+            .chain(catalog.builders.iter())
+            .chain(catalog.transparent.iter())
+            .chain(catalog.aliases.iter().map(|(from, _)| from))
+            .chain(traits.iter())
+            .cloned()
+            .collect();
+        for path in mentioned {
+            catalog.remember(&path);
+        }
+        Ok(catalog)
+    }
+
+    /// Adds a blocking path (user `blocking.extra`). `path` is a full path
+    /// such as `mycrate::db::query`, or `prefix::*` for everything under it.
     pub fn add(&mut self, path: &str, rule_id: &str) -> Result<(), String> {
-        let _ = (path, rule_id);
+        self.insert(path, rule_id, None)
+    }
+
+    /// Never report `path` or anything under it (user `blocking.allow`).
+    pub fn allow(&mut self, path: &str) {
+        let path = path.trim().trim_end_matches("::*");
+        self.allowed.push(self.canonical(path));
+    }
+
+    fn insert(
+        &mut self,
+        path: &str,
+        rule_id: &str,
+        severity: Option<Severity>,
+    ) -> Result<(), String> {
+        let rule = rules::find(rule_id).ok_or_else(|| {
+            format!("`{path}`: unknown rule `{rule_id}` (see `stallcheck rules`)")
+        })?;
+        validate_path(path)?;
+        let entry = Entry {
+            rule,
+            severity: severity.unwrap_or(rule.default_severity),
+        };
+        match path.strip_suffix("::*") {
+            Some(prefix) => {
+                let prefix = self.canonical(prefix);
+                self.remember(&prefix);
+                self.wildcards.push((prefix, entry));
+            }
+            None => {
+                let path = self.canonical(path);
+                self.remember(&path);
+                self.blocking.insert(path, entry);
+            }
+        }
         Ok(())
     }
 
-    pub fn allow(&mut self, path: &str) {
-        let _ = path;
+    fn remember(&mut self, path: &str) {
+        let mut end = 0;
+        while let Some(offset) = path[end..].find("::") {
+            self.known.insert(path[..end + offset].to_string());
+            end += offset + 2;
+        }
+        self.known.insert(path.to_string());
+    }
+
+    /// The blocking entry for a canonical path, if any (and not allowed).
+    pub fn lookup(&self, path: &str) -> Option<Entry> {
+        if self.allowed.iter().any(|allowed| is_under(path, allowed)) {
+            return None;
+        }
+        self.blocking.get(path).copied().or_else(|| {
+            self.wildcards
+                .iter()
+                .filter(|(prefix, _)| is_under(path, prefix) && path != prefix)
+                .max_by_key(|(prefix, _)| prefix.len())
+                .map(|(_, entry)| *entry)
+        })
+    }
+
+    /// Rewrites a re-exported path to its canonical one
+    /// (`smol::future::block_on` to `futures_lite::future::block_on`).
+    pub fn canonical(&self, path: &str) -> String {
+        for (from, to) in &self.aliases {
+            if is_under(path, from) {
+                return format!("{to}{}", &path[from.len()..]);
+            }
+        }
+        path.to_string()
+    }
+
+    /// Whether the catalog mentions `path` or anything under it.
+    pub fn knows(&self, path: &str) -> bool {
+        self.known.contains(path) || self.known.contains(&self.canonical(path))
+    }
+
+    pub fn prelude(&self, name: &str) -> Option<&str> {
+        self.prelude.get(name).map(String::as_str)
+    }
+
+    pub fn is_offload(&self, path: &str) -> bool {
+        self.offload.contains(path)
+    }
+
+    pub fn scoped_param(&self, path: &str) -> Option<&str> {
+        self.scoped.get(path).map(String::as_str)
+    }
+
+    pub fn returns(&self, path: &str) -> Option<&Ty> {
+        self.returns.get(path)
+    }
+
+    pub fn is_builder(&self, ty: &str) -> bool {
+        self.builders.contains(ty)
+    }
+
+    pub fn is_transparent(&self, ty: &str) -> bool {
+        self.transparent.contains(ty)
+    }
+
+    pub fn deref_target(&self, ty: &str) -> Option<&str> {
+        self.deref.get(ty).map(String::as_str)
+    }
+
+    /// Catalogued trait methods named `method` (full paths `Trait::method`).
+    pub fn trait_methods(&self, method: &str) -> &[String] {
+        self.trait_methods.get(method).map_or(&[], Vec::as_slice)
+    }
+}
+
+/// `path` is `prefix` or below it.
+fn is_under(path: &str, prefix: &str) -> bool {
+    path.strip_prefix(prefix)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with("::"))
+}
+
+fn validate_path(path: &str) -> Result<(), String> {
+    let body = path.strip_suffix("::*").unwrap_or(path);
+    let valid_segment = |segment: &str| {
+        let mut chars = segment.chars();
+        chars
+            .next()
+            .is_some_and(|first| first == '_' || first.is_alphabetic())
+            && chars.all(|c| c == '_' || c.is_alphanumeric())
+    };
+    if body.split("::").all(valid_segment) {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{path}` is not a path (expected segments joined by `::`, like `mycrate::db::query` or `mycrate::db::*`)"
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_catalog_loads() {
+        let catalog = Catalog::from_toml(BUILTIN).unwrap();
+        assert_eq!(
+            catalog
+                .lookup("std::thread::sleep")
+                .map(|entry| entry.rule.id),
+            Some("blocking-sleep")
+        );
+    }
+
+    #[test]
+    fn every_builtin_entry_names_a_known_rule() {
+        let file: CatalogFile = toml::from_str(BUILTIN).unwrap();
+        for (path, entry) in file.blocking {
+            let rule = match entry {
+                EntryFile::Rule(rule) | EntryFile::WithSeverity { rule, .. } => rule,
+            };
+            assert!(
+                rules::find(&rule).is_some(),
+                "`{path}` names unknown rule `{rule}`"
+            );
+        }
+    }
+
+    #[test]
+    fn aliases_make_reexports_canonical() {
+        let catalog = Catalog::builtin();
+        assert_eq!(
+            catalog.canonical("smol::future::block_on"),
+            "futures_lite::future::block_on"
+        );
+        assert!(
+            catalog
+                .lookup(&catalog.canonical("smol::future::block_on"))
+                .is_some()
+        );
+    }
+
+    #[test]
+    fn wildcards_cover_everything_below_their_prefix() {
+        let catalog = Catalog::builtin();
+        let rule = |path: &str| catalog.lookup(path).map(|entry| entry.rule.id);
+        assert_eq!(rule("ureq::get"), Some("blocking-client"));
+        assert_eq!(rule("ureqx::get"), None);
+    }
+
+    #[test]
+    fn user_entries_are_added_and_allowed() {
+        let mut catalog = Catalog::builtin();
+        catalog
+            .add("mycrate::db::query", "blocking-client")
+            .unwrap();
+        assert_eq!(
+            catalog
+                .lookup("mycrate::db::query")
+                .map(|entry| entry.rule.id),
+            Some("blocking-client")
+        );
+        catalog.allow("std::fs");
+        assert!(catalog.lookup("std::fs::read").is_none());
+        assert!(catalog.lookup("std::thread::sleep").is_some());
+    }
+
+    #[test]
+    fn bad_user_entries_name_the_problem() {
+        let mut catalog = Catalog::builtin();
+        assert_eq!(
+            catalog.add("a::b", "no-such-rule").unwrap_err(),
+            "`a::b`: unknown rule `no-such-rule` (see `stallcheck rules`)"
+        );
+        assert!(
+            catalog
+                .add("a::::b", "blocking-fs")
+                .unwrap_err()
+                .contains("is not a path")
+        );
+        assert!(catalog.add("", "blocking-fs").is_err());
+    }
+
+    #[test]
+    fn entry_severity_overrides_the_rule_default() {
+        let catalog = Catalog::builtin();
+        let entry = catalog.lookup("tokio::sync::Mutex::blocking_lock").unwrap();
+        assert_eq!(
+            (entry.rule.id, entry.severity),
+            ("blocking-wait", Severity::Error)
+        );
+        let entry = catalog.lookup("std::sync::mpsc::Receiver::recv").unwrap();
+        assert_eq!(
+            (entry.rule.id, entry.severity),
+            ("blocking-wait", Severity::Warning)
+        );
     }
 }

@@ -3,13 +3,41 @@
 //! collects plain results.
 //!
 //! CONTRACT: `run(path, &Options) -> Result<Report, FatalError>`.
+//!
+//! Invariants: target code is never executed (discovery is
+//! `cargo metadata --no-deps`); no file outside a package's directory is read;
+//! one bad file (unreadable, not UTF-8, unparsable, or even a panic in the
+//! analyzer) becomes an entry in `Report::errors` and never aborts the run.
 
+use std::collections::HashSet;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
+use globset::{Glob, GlobSet, GlobSetBuilder};
+
+use crate::analysis::{
+    self, AsyncRuntime, Edition, FileAnalysis, FileContext, ModuleDecl, ParseError,
+};
+use crate::catalog::Catalog;
+use crate::config::{self, Config, RuleLevel};
 use crate::finding::{Finding, InputError};
+use crate::rules;
+use crate::workspace::{self, ChildLocation, Discovery, Layout, ModuleFile, io_reason};
 
-/// What to analyse and how (after configuration is merged in).
+/// Stack size of the worker threads: syn's parser and the analyzer recurse
+/// per nesting level, and generated code nests thousands deep (a debug build
+/// needs about 250 MiB for types nested 5,000 deep, a release build about
+/// 170 MiB for 20,000). Only the pages actually touched are committed, so
+/// the reservation costs no memory.
+pub const WORKER_STACK_SIZE: usize = 512 * 1024 * 1024;
+
+/// Edition assumed for files linted without a manifest.
+const LOOSE_FILE_EDITION: Edition = Edition::E2021;
+
+/// What to analyse and how, as given on the command line; [`run`] merges
+/// the configuration in (these win over it).
 #[derive(Clone, Debug, Default)]
 pub struct Options {
     /// Also lint `#[cfg(test)]` code, `#[test]` functions and `tests/`, `benches/` targets.
@@ -39,6 +67,10 @@ pub struct Report {
     pub files: usize,
     pub lines: usize,
     pub elapsed: Duration,
+    /// The files read, relative to `root`, `/`-separated, sorted.
+    pub paths: Vec<String>,
+    /// Where the configuration came from, if any was used.
+    pub config_source: Option<String>,
 }
 
 /// The run could not happen at all (exit code 2): bad path, no Rust source,
@@ -46,7 +78,731 @@ pub struct Report {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FatalError(pub String);
 
+impl std::fmt::Display for FatalError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for FatalError {}
+
 pub fn run(path: &Path, options: &Options) -> Result<Report, FatalError> {
-    let _ = (path, options);
-    Err(FatalError("driver in progress".to_string()))
+    let started = Instant::now();
+    let discovery = workspace::discover(path)?;
+    let config = load_config(&discovery, options)?;
+    let settings = Settings::new(&discovery.root, options, config.as_ref())?;
+    let outcome = analyse(&discovery, &settings, options.jobs, analysis::analyze_file)?;
+    Ok(settings.finish(
+        discovery.root,
+        outcome,
+        config.map(|config| config.source),
+        started.elapsed(),
+    ))
+}
+
+/// `--config FILE`, else `stallcheck.toml` at the root, else the manifest's
+/// metadata table.
+fn load_config(discovery: &Discovery, options: &Options) -> Result<Option<Config>, FatalError> {
+    if options.no_config {
+        return Ok(None);
+    }
+    if let Some(file) = &options.config {
+        return config::load_file(file).map(Some).map_err(FatalError);
+    }
+    let at_root = discovery.root.join(config::FILE_NAME);
+    if at_root.is_file() {
+        return config::load_file(&at_root).map(Some).map_err(FatalError);
+    }
+    if let Layout::Manifest(manifest) = &discovery.layout
+        && let Some((table, value)) = &manifest.metadata_config
+    {
+        let source = format!("{} {table}", manifest.manifest_path.display());
+        return config::from_metadata(value, &source)
+            .map(Some)
+            .map_err(FatalError);
+    }
+    Ok(None)
+}
+
+/// Options and configuration merged: command-line flags win.
+struct Settings {
+    include_tests: bool,
+    only_rules: Vec<&'static str>,
+    skip_rules: Vec<&'static str>,
+    rule_levels: Vec<(&'static str, RuleLevel)>,
+    exclude: GlobSet,
+    catalog: Catalog,
+    /// `blocking.extra` entries, for the per-package `crate::` spellings.
+    extras: Vec<(String, &'static str)>,
+}
+
+impl Settings {
+    fn new(
+        root: &Path,
+        options: &Options,
+        config: Option<&Config>,
+    ) -> Result<Settings, FatalError> {
+        let only_rules = rule_ids(&options.only_rules, "--rule")?;
+        let skip_rules = rule_ids(&options.skip_rules, "--skip-rule")?;
+        let mut catalog = Catalog::builtin();
+        let mut globs: Vec<String> = options.exclude.clone();
+        let mut include_tests = options.include_tests;
+        let mut rule_levels = Vec::new();
+        if let Some(config) = config {
+            include_tests |= config.include_tests.unwrap_or(false);
+            globs.extend(config.exclude.iter().cloned());
+            rule_levels.extend(config.rule_levels.iter().map(|(id, level)| (*id, *level)));
+            for (path, rule) in &config.blocking_extra {
+                catalog.add(path, rule).map_err(|err| {
+                    FatalError(format!(
+                        "invalid configuration `{}`: blocking.extra: {err}",
+                        config.source
+                    ))
+                })?;
+            }
+            for path in &config.blocking_allow {
+                catalog.allow(path);
+            }
+        }
+        let exclude = exclude_set(&globs, root)?;
+        Ok(Settings {
+            include_tests,
+            only_rules,
+            skip_rules,
+            rule_levels,
+            exclude,
+            catalog,
+            extras: config
+                .map(|config| config.blocking_extra.clone())
+                .unwrap_or_default(),
+        })
+    }
+
+    fn is_excluded(&self, rel_path: &str) -> bool {
+        // A glob naming a directory (`fixtures`, `gen/*`) excludes what is under it.
+        let mut prefix = rel_path;
+        loop {
+            if self.exclude.is_match(prefix) {
+                return true;
+            }
+            match prefix.rfind('/') {
+                Some(cut) => prefix = &prefix[..cut],
+                None => return false,
+            }
+        }
+    }
+
+    /// Applies rule selection and severity overrides; `None` = not reported.
+    fn adjust(&self, mut finding: Finding) -> Option<Finding> {
+        if self.skip_rules.contains(&finding.rule) {
+            return None;
+        }
+        let selected = self.only_rules.contains(&finding.rule);
+        if !self.only_rules.is_empty() && !selected {
+            return None;
+        }
+        match self.rule_levels.iter().find(|(id, _)| *id == finding.rule) {
+            // `--rule ID` names a rule explicitly, so it wins over `off`.
+            Some((_, RuleLevel::Off)) if !selected => None,
+            Some((_, RuleLevel::Severity(severity))) => {
+                finding.severity = *severity;
+                Some(finding)
+            }
+            _ => Some(finding),
+        }
+    }
+
+    fn finish(
+        self,
+        root: PathBuf,
+        outcome: Outcome,
+        config_source: Option<String>,
+        elapsed: Duration,
+    ) -> Report {
+        let Outcome {
+            files,
+            mut errors,
+            mut paths,
+        } = outcome;
+        let mut findings = Vec::new();
+        let mut lines = 0;
+        for file in files {
+            lines += file.lines;
+            findings.extend(
+                file.findings
+                    .into_iter()
+                    .filter_map(|finding| self.adjust(finding)),
+            );
+        }
+        findings.sort_by(|a, b| {
+            (&a.path, a.span, a.rule, &a.message).cmp(&(&b.path, b.span, b.rule, &b.message))
+        });
+        // A file that is two modules (see `Walk::claimed`) is analysed twice.
+        findings.dedup();
+        errors.sort_by(|a, b| (&a.path, a.span, &a.message).cmp(&(&b.path, b.span, &b.message)));
+        errors.dedup();
+        paths.sort();
+        paths.dedup();
+        Report {
+            root,
+            findings,
+            errors,
+            files: paths.len(),
+            lines,
+            elapsed,
+            paths,
+            config_source,
+        }
+    }
+}
+
+fn rule_ids(ids: &[String], flag: &str) -> Result<Vec<&'static str>, FatalError> {
+    ids.iter()
+        .map(|id| {
+            rules::find(id).map(|rule| rule.id).ok_or_else(|| {
+                FatalError(format!(
+                    "unknown rule `{id}` in {flag} (`stallcheck rules` lists them)"
+                ))
+            })
+        })
+        .collect()
+}
+
+fn exclude_set(globs: &[String], root: &Path) -> Result<GlobSet, FatalError> {
+    let mut builder = GlobSetBuilder::new();
+    for glob in globs {
+        // Globs are relative to the root; `./x` and `x` mean the same.
+        let pattern = glob.trim_start_matches("./");
+        let compiled = Glob::new(pattern).map_err(|err| {
+            FatalError(format!(
+                "invalid exclude glob `{glob}` (relative to `{}`): {}",
+                root.display(),
+                err.kind()
+            ))
+        })?;
+        builder.add(compiled);
+    }
+    builder
+        .build()
+        .map_err(|err| FatalError(format!("invalid exclude globs: {err}")))
+}
+
+/// What one file yields, as plain data.
+struct FileResult {
+    findings: Vec<Finding>,
+    lines: usize,
+}
+
+#[derive(Default)]
+struct Outcome {
+    files: Vec<FileResult>,
+    errors: Vec<InputError>,
+    paths: Vec<String>,
+}
+
+/// One file to lint and what it needs to know about its target.
+#[derive(Clone)]
+struct FileJob {
+    file: ModuleFile,
+    edition: Edition,
+    runtime: AsyncRuntime,
+    /// The package directory; `None` for loose files (whose `mod`s are not followed).
+    package_dir: Option<PathBuf>,
+    /// Index into `Walk::catalogs`.
+    catalog: usize,
+}
+
+/// The per-file pass; [`analysis::analyze_file`] except in tests that need
+/// an analyzer that misbehaves.
+type Analyzer = fn(&str, &FileContext<'_>) -> Result<FileAnalysis, ParseError>;
+
+/// Shared state of one parallel walk.
+struct Walk<'a> {
+    root: &'a Path,
+    settings: &'a Settings,
+    /// Indexed by `FileJob::catalog`; see [`package_catalogs`].
+    catalogs: Vec<Catalog>,
+    analyzer: Analyzer,
+    /// (canonical path, child directory) pairs already claimed: a file
+    /// reachable from several targets is linted once. The child directory is
+    /// part of the key because a file loaded through `#[path]` by one target
+    /// and as `a.rs` by another is two modules with different children.
+    claimed: Mutex<HashSet<(PathBuf, PathBuf)>>,
+    outcome: Mutex<Outcome>,
+}
+
+/// Builds the worker pool: `jobs` threads (one per core by default), each
+/// with a [`WORKER_STACK_SIZE`] stack.
+pub fn worker_pool(jobs: Option<usize>) -> Result<rayon::ThreadPool, FatalError> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs.unwrap_or(0))
+        .stack_size(WORKER_STACK_SIZE)
+        .thread_name(|index| format!("stallcheck-worker-{index}"))
+        .build()
+        .map_err(|err| FatalError(format!("cannot start worker threads: {err}")))
+}
+
+fn analyse(
+    discovery: &Discovery,
+    settings: &Settings,
+    jobs: Option<usize>,
+    analyzer: Analyzer,
+) -> Result<Outcome, FatalError> {
+    let (catalogs, package_catalog) = package_catalogs(discovery, settings);
+    let roots = root_jobs(discovery, settings.include_tests, &package_catalog);
+    let walk = Walk {
+        root: &discovery.root,
+        settings,
+        catalogs,
+        analyzer,
+        claimed: Mutex::new(HashSet::new()),
+        outcome: Mutex::new(Outcome::default()),
+    };
+    // FIFO scheduling with the largest files first: each idle worker takes
+    // the largest file left, so one big file does not finish alone at the end.
+    worker_pool(jobs)?.scope_fifo(|scope| {
+        for job in roots {
+            let walk = &walk;
+            scope.spawn_fifo(move |scope| visit(scope, walk, job));
+        }
+    });
+    Ok(walk
+        .outcome
+        .into_inner()
+        .unwrap_or_else(|poisoned| poisoned.into_inner()))
+}
+
+/// The catalogs of a run, and which one each package uses. A user names
+/// their own API as `my_crate::db::query`, but inside `my_crate` a call to it
+/// resolves to `crate::db::query`; packages whose library has such extras
+/// get a catalog with those `crate::` spellings added (index 0 is the shared
+/// one).
+fn package_catalogs(discovery: &Discovery, settings: &Settings) -> (Vec<Catalog>, Vec<usize>) {
+    let mut catalogs = vec![settings.catalog.clone()];
+    let Layout::Manifest(manifest) = &discovery.layout else {
+        return (catalogs, Vec::new());
+    };
+    let mut package_catalog = Vec::new();
+    for package in &manifest.packages {
+        let prefix = package.lib_name.as_ref().map(|name| format!("{name}::"));
+        let own: Vec<(String, &'static str)> = settings
+            .extras
+            .iter()
+            .filter_map(|(path, rule)| {
+                let rest = path.strip_prefix(prefix.as_deref()?)?;
+                Some((format!("crate::{rest}"), *rule))
+            })
+            .collect();
+        if own.is_empty() {
+            package_catalog.push(0);
+            continue;
+        }
+        let mut catalog = settings.catalog.clone();
+        for (path, rule) in &own {
+            // Validated already in its `my_crate::` spelling.
+            let _ = catalog.add(path, rule);
+        }
+        catalogs.push(catalog);
+        package_catalog.push(catalogs.len() - 1);
+    }
+    (catalogs, package_catalog)
+}
+
+/// `files` ordered by size, largest first (unreadable ones last).
+pub fn largest_first(files: &[PathBuf]) -> Vec<PathBuf> {
+    let mut sized: Vec<(u64, &PathBuf)> = files
+        .iter()
+        .map(|path| (std::fs::metadata(path).map_or(0, |meta| meta.len()), path))
+        .collect();
+    sized.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(b.1)));
+    sized.into_iter().map(|(_, path)| path.clone()).collect()
+}
+
+fn root_jobs(
+    discovery: &Discovery,
+    include_tests: bool,
+    package_catalog: &[usize],
+) -> Vec<FileJob> {
+    match &discovery.layout {
+        Layout::Loose(files) => largest_first(files)
+            .into_iter()
+            .map(|path| FileJob {
+                file: ModuleFile::crate_root(path),
+                edition: LOOSE_FILE_EDITION,
+                runtime: AsyncRuntime::Unknown,
+                package_dir: None,
+                catalog: 0,
+            })
+            .collect(),
+        Layout::Manifest(manifest) => manifest
+            .packages
+            .iter()
+            .zip(package_catalog)
+            .flat_map(|(package, catalog)| {
+                package
+                    .targets
+                    .iter()
+                    .filter(move |target| include_tests || !target.is_test)
+                    .map(move |target| FileJob {
+                        file: ModuleFile::crate_root(target.root_file.clone()),
+                        edition: target.edition,
+                        runtime: package.runtime,
+                        package_dir: Some(package.dir.clone()),
+                        catalog: *catalog,
+                    })
+            })
+            .collect(),
+    }
+}
+
+/// Lints one file on this worker and schedules its child modules as they are found.
+fn visit<'scope>(scope: &rayon::ScopeFifo<'scope>, walk: &'scope Walk<'scope>, job: FileJob) {
+    let rel_path = relative_path(walk.root, &job.file.path);
+    if job.package_dir.is_none() && walk.settings.is_excluded(&rel_path) {
+        // Loose files have no children, so an excluded one need not be read.
+        return;
+    }
+    let canonical = job
+        .file
+        .path
+        .canonicalize()
+        .unwrap_or_else(|_| job.file.path.clone());
+    if let Some(package_dir) = &job.package_dir
+        && !canonical.starts_with(package_dir)
+    {
+        // A target whose root file cargo was told is elsewhere (`[lib] path = "../x.rs"`).
+        let message = "file is outside its package's directory; not read".to_string();
+        record(
+            walk,
+            rel_path.clone(),
+            None,
+            vec![InputError {
+                path: rel_path,
+                span: None,
+                message,
+            }],
+        );
+        return;
+    }
+    let key = (canonical, job.file.child_dir.clone());
+    if !walk
+        .claimed
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .insert(key)
+    {
+        return;
+    }
+    let processed = catch_unwind(AssertUnwindSafe(|| lint_file(walk, &job, &rel_path)));
+    let (result, errors, children) = processed.unwrap_or_else(|payload| {
+        let error = InputError {
+            path: rel_path.clone(),
+            span: None,
+            message: format!(
+                "internal error: the analyzer panicked on this file ({}); please report it",
+                panic_text(&payload)
+            ),
+        };
+        (None, vec![error], Vec::new())
+    });
+    record(walk, rel_path, result, errors);
+    for child in children {
+        scope.spawn_fifo(move |scope| visit(scope, walk, child));
+    }
+}
+
+/// Adds one file's outcome to the walk's. Excluded files of a module tree
+/// are still walked for their `mod` declarations (their children may not be
+/// excluded), but nothing is reported for them.
+fn record(
+    walk: &Walk<'_>,
+    rel_path: String,
+    result: Option<FileResult>,
+    mut errors: Vec<InputError>,
+) {
+    let excluded = walk.settings.is_excluded(&rel_path);
+    let mut outcome = walk
+        .outcome
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some(mut result) = result {
+        if excluded {
+            result.findings.clear();
+        }
+        outcome.files.push(result);
+        outcome.paths.push(rel_path);
+    }
+    if !excluded {
+        outcome.errors.append(&mut errors);
+    }
+}
+
+/// Reads, parses and analyses one file; returns its result (if it was read),
+/// its input errors, and the child module files to lint next.
+fn lint_file(
+    walk: &Walk<'_>,
+    job: &FileJob,
+    rel_path: &str,
+) -> (Option<FileResult>, Vec<InputError>, Vec<FileJob>) {
+    let error = |message: String, span| InputError {
+        path: rel_path.to_string(),
+        span,
+        message,
+    };
+    let bytes = match std::fs::read(&job.file.path) {
+        Ok(bytes) => bytes,
+        Err(err) => {
+            return (
+                None,
+                vec![error(
+                    format!("cannot read file: {}", io_reason(&err)),
+                    None,
+                )],
+                Vec::new(),
+            );
+        }
+    };
+    let lines = bytes.iter().filter(|byte| **byte == b'\n').count()
+        + usize::from(!bytes.ends_with(b"\n") && !bytes.is_empty());
+    let source = match String::from_utf8(bytes) {
+        Ok(source) => source,
+        Err(err) => {
+            let message = format!(
+                "file is not valid UTF-8 (invalid byte at offset {})",
+                err.utf8_error().valid_up_to()
+            );
+            return (
+                Some(FileResult {
+                    findings: Vec::new(),
+                    lines,
+                }),
+                vec![error(message, None)],
+                Vec::new(),
+            );
+        }
+    };
+    let ctx = FileContext {
+        rel_path,
+        edition: job.edition,
+        runtime: job.runtime,
+        include_tests: walk.settings.include_tests,
+        catalog: &walk.catalogs[job.catalog],
+    };
+    let analysis = match (walk.analyzer)(&source, &ctx) {
+        Ok(analysis) => analysis,
+        Err(parse) => {
+            let message = format!("cannot parse file: {}", parse.message);
+            return (
+                Some(FileResult {
+                    findings: Vec::new(),
+                    lines,
+                }),
+                vec![error(message, parse.span)],
+                Vec::new(),
+            );
+        }
+    };
+    let mut errors = Vec::new();
+    let mut children = Vec::new();
+    if let Some(package_dir) = &job.package_dir {
+        let mut decls = analysis.modules;
+        if workspace::may_hide_module_decls(&source, decls.len()) {
+            for decl in workspace::module_decls_in_macros(&source, walk.settings.include_tests) {
+                if !decls.iter().any(|known| same_module(known, &decl)) {
+                    decls.push(decl);
+                }
+            }
+        }
+        for decl in &decls {
+            let location = workspace::child_module_location(&job.file, decl);
+            match resolve_child(&location, package_dir, walk.root) {
+                Ok(file) => children.push(FileJob {
+                    file,
+                    package_dir: Some(package_dir.clone()),
+                    ..job.clone()
+                }),
+                Err(message) => errors.push(error(message(&decl.name), Some(decl.span))),
+            }
+        }
+    }
+    (
+        Some(FileResult {
+            findings: analysis.findings,
+            lines,
+        }),
+        errors,
+        children,
+    )
+}
+
+fn same_module(a: &ModuleDecl, b: &ModuleDecl) -> bool {
+    a.name == b.name && a.path_attr == b.path_attr && a.inline_parents == b.inline_parents
+}
+
+type ModuleError = Box<dyn Fn(&str) -> String>;
+
+/// Picks the first candidate that exists, refusing any that leaves the package.
+fn resolve_child(
+    location: &ChildLocation,
+    package_dir: &Path,
+    root: &Path,
+) -> Result<ModuleFile, ModuleError> {
+    for candidate in &location.candidates {
+        if !is_inside(&candidate.path, package_dir) {
+            let shown = relative_path(root, &candidate.path);
+            return Err(Box::new(move |name| {
+                format!(
+                    "`#[path]` of module `{name}` points outside the package (`{shown}`); not read"
+                )
+            }));
+        }
+        if candidate.path.exists() {
+            return Ok(candidate.clone());
+        }
+    }
+    let tried: Vec<String> = location
+        .candidates
+        .iter()
+        .map(|candidate| format!("`{}`", relative_path(root, &candidate.path)))
+        .collect();
+    let tried = tried.join(" or ");
+    Err(Box::new(move |name| {
+        format!("file not found for module `{name}`: looked for {tried}")
+    }))
+}
+
+/// Lexically inside the package directory, and still inside once symbolic
+/// links are resolved (a link must not smuggle in a file from elsewhere).
+fn is_inside(path: &Path, package_dir: &Path) -> bool {
+    if !workspace::normalize_lexically(path).starts_with(package_dir) {
+        return false;
+    }
+    match path.canonicalize() {
+        Ok(real) => real.starts_with(package_dir),
+        // Not there (or a link loop): reading it will report the problem.
+        Err(_) => true,
+    }
+}
+
+/// `path` relative to `root`, `/`-separated; the full path when outside.
+pub fn relative_path(root: &Path, path: &Path) -> String {
+    let Ok(relative) = path.strip_prefix(root) else {
+        return path.display().to_string();
+    };
+    let parts: Vec<String> = relative
+        .components()
+        .map(|part| part.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    parts.join("/")
+}
+
+fn panic_text(payload: &Box<dyn std::any::Any + Send>) -> String {
+    if let Some(text) = payload.downcast_ref::<&str>() {
+        (*text).to_string()
+    } else if let Some(text) = payload.downcast_ref::<String>() {
+        text.clone()
+    } else {
+        "no message".to_string()
+    }
+}
+
+/// What [`parse_only`] saw.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ParseOnlyOutcome {
+    pub files: usize,
+    pub lines: usize,
+    /// Files that could not be read or did not parse.
+    pub failures: usize,
+    /// Top-level items parsed (a plain result, so the parse is not optimised away).
+    pub items: usize,
+}
+
+/// The speed baseline the analysis is measured against: reads and
+/// syn-parses `files` with the same scheme as [`run`] (a [`worker_pool`],
+/// one FIFO task per file, largest first, each file read and parsed on the
+/// thread that runs the task, only plain counts come back) and no analysis.
+pub fn parse_only(files: &[PathBuf], jobs: Option<usize>) -> Result<ParseOnlyOutcome, FatalError> {
+    let total = Mutex::new(ParseOnlyOutcome::default());
+    let ordered = largest_first(files);
+    worker_pool(jobs)?.scope_fifo(|scope| {
+        for path in &ordered {
+            let total = &total;
+            scope.spawn_fifo(move |_| {
+                let one = parse_one(path);
+                let mut total = total
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner());
+                total.files += 1;
+                total.lines += one.lines;
+                total.failures += one.failures;
+                total.items += one.items;
+            });
+        }
+    });
+    Ok(total
+        .into_inner()
+        .unwrap_or_else(|poisoned| poisoned.into_inner()))
+}
+
+fn parse_one(path: &Path) -> ParseOnlyOutcome {
+    let Ok(source) = std::fs::read_to_string(path) else {
+        return ParseOnlyOutcome {
+            failures: 1,
+            ..ParseOnlyOutcome::default()
+        };
+    };
+    let lines = source.lines().count();
+    match syn::parse_file(&source) {
+        Ok(file) => ParseOnlyOutcome {
+            lines,
+            items: file.items.len(),
+            ..ParseOnlyOutcome::default()
+        },
+        Err(_) => ParseOnlyOutcome {
+            lines,
+            failures: 1,
+            ..ParseOnlyOutcome::default()
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn panics_on_boom(source: &str, ctx: &FileContext<'_>) -> Result<FileAnalysis, ParseError> {
+        assert!(
+            !source.contains("boom"),
+            "analyzer bug triggered by {}",
+            ctx.rel_path
+        );
+        Ok(FileAnalysis::default())
+    }
+
+    #[test]
+    fn a_panicking_analyzer_becomes_an_error_for_that_file_only() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("boom.rs"), "fn boom() {}\n").unwrap();
+        std::fs::write(dir.path().join("fine.rs"), "fn fine() {}\n").unwrap();
+        let discovery = workspace::discover(dir.path()).unwrap();
+        let settings = Settings::new(&discovery.root, &Options::default(), None).unwrap();
+        let outcome = analyse(&discovery, &settings, Some(2), panics_on_boom).unwrap();
+        assert_eq!(outcome.paths, ["fine.rs"]);
+        let [error] = outcome.errors.as_slice() else {
+            panic!("{:?}", outcome.errors)
+        };
+        assert_eq!(error.path, "boom.rs");
+        assert!(
+            error
+                .message
+                .starts_with("internal error: the analyzer panicked on this file"),
+            "{}",
+            error.message
+        );
+        assert!(
+            error.message.contains("analyzer bug triggered by boom.rs"),
+            "{}",
+            error.message
+        );
+    }
 }

@@ -5,6 +5,10 @@
 
 pub mod analysis;
 pub mod catalog;
+pub mod cli;
+pub mod config;
 pub mod driver;
 pub mod finding;
+pub mod output;
 pub mod rules;
+pub mod workspace;

@@ -9,8 +9,21 @@ pub struct Args {}
 /// One step: a description and the cargo arguments that run it.
 const STEPS: &[(&str, &[&str])] = &[
     ("formatting", &["fmt", "--all", "--", "--check"]),
-    ("clippy", &["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]),
-    ("fixtures compile", &["check", "--package", "stallcheck-fixtures"]),
+    (
+        "clippy",
+        &[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ],
+    ),
+    (
+        "fixtures compile",
+        &["check", "--package", "stallcheck-fixtures"],
+    ),
     ("test suite", &["test", "--workspace"]),
     ("stallcheck audit", &["xtask", "audit"]),
 ];

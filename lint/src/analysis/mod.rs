@@ -4,6 +4,16 @@
 //! CONTRACT (shared by the driver): `analyze_file` is a pure function of its
 //! inputs; it never touches the filesystem and never panics on any input.
 
+mod attrs;
+mod modules;
+mod scope;
+#[cfg(test)]
+mod tests;
+mod types;
+mod walker;
+
+pub use scope::Ty;
+
 use crate::catalog::Catalog;
 use crate::finding::{Finding, Span};
 
@@ -84,6 +94,15 @@ pub struct ParseError {
 
 /// Analyses one file's source text.
 pub fn analyze_file(source: &str, ctx: &FileContext<'_>) -> Result<FileAnalysis, ParseError> {
-    let _ = (source, ctx);
-    unimplemented!("engine in progress")
+    let file = syn::parse_file(source).map_err(|error| ParseError {
+        message: error.to_string(),
+        span: Some(Span::from_proc_macro2(error.span())),
+    })?;
+    let modules = modules::collect(&file.items, ctx.include_tests);
+    let mut walker = walker::Walker::new(&file, ctx);
+    syn::visit::Visit::visit_file(&mut walker, &file);
+    Ok(FileAnalysis {
+        findings: walker.finish(),
+        modules,
+    })
 }

@@ -1,1 +1,5 @@
-fn main() {}
+//! `stallcheck [OPTIONS] [PATH]`: see `stallcheck --help`.
+
+fn main() -> std::process::ExitCode {
+    stallcheck_lint::cli::main()
+}

@@ -3,8 +3,23 @@
 //! CONTRACT: `ALL`, `find(id)`, `Rule { id, default_severity, summary }`,
 //! `Rule::doc()` (the rule file's leading `//!` comment: *What it does*,
 //! *Why is this bad?*, *Example*, *Use instead*).
+//!
+//! Adding a rule: a file here (doc comment, `RULE`, `message`, `help`), one
+//! line in `ALL`, catalog entries naming its id, and a fixture module.
 
+use crate::analysis::AsyncRuntime;
 use crate::finding::Severity;
+
+mod block_on_in_async;
+mod blocking_client;
+mod blocking_fs;
+mod blocking_io;
+mod blocking_net;
+mod blocking_process;
+mod blocking_sleep;
+mod blocking_wait;
+mod nested_runtime;
+mod sync_lock_in_async;
 
 /// A rule's identity and documentation.
 #[derive(Debug)]
@@ -16,6 +31,12 @@ pub struct Rule {
     pub summary: &'static str,
     /// The rule file's source (`include_str!`); `doc()` extracts its `//!` comment.
     pub source: &'static str,
+    /// The finding's message from the resolved callee and a description of
+    /// the async context (``async function `load` ``): lowercase, code in
+    /// backticks, no trailing period.
+    pub message: fn(callee: &str, context: &str) -> String,
+    /// What to do instead, for the target's runtime.
+    pub help: fn(runtime: AsyncRuntime, callee: &str) -> String,
 }
 
 impl Rule {
@@ -24,16 +45,118 @@ impl Rule {
         self.source
             .lines()
             .take_while(|line| line.starts_with("//!"))
-            .map(|line| line.trim_start_matches("//!").strip_prefix(' ').unwrap_or(line.trim_start_matches("//!")))
+            .map(|line| {
+                let text = line.trim_start_matches("//!");
+                text.strip_prefix(' ').unwrap_or(text)
+            })
             .collect::<Vec<_>>()
             .join("\n")
     }
 }
 
 /// Every rule, in the order `stallcheck rules` lists them.
-pub static ALL: &[&Rule] = &[];
+pub static ALL: &[&Rule] = &[
+    &block_on_in_async::RULE,
+    &nested_runtime::RULE,
+    &blocking_sleep::RULE,
+    &blocking_fs::RULE,
+    &blocking_net::RULE,
+    &blocking_process::RULE,
+    &blocking_io::RULE,
+    &blocking_wait::RULE,
+    &sync_lock_in_async::RULE,
+    &blocking_client::RULE,
+];
 
 /// Looks a rule up by id.
 pub fn find(id: &str) -> Option<&'static Rule> {
     ALL.iter().copied().find(|rule| rule.id == id)
+}
+
+/// The runtime's way to run blocking code off the executor threads.
+fn offload_call(runtime: AsyncRuntime) -> &'static str {
+    match runtime {
+        AsyncRuntime::Tokio | AsyncRuntime::Unknown => "tokio::task::spawn_blocking",
+        AsyncRuntime::AsyncStd => "async_std::task::spawn_blocking",
+        AsyncRuntime::Smol => "smol::unblock",
+    }
+}
+
+/// The last segment of a path (`read` for `std::fs::read`).
+fn last_segment(path: &str) -> &str {
+    path.rsplit("::").next().unwrap_or(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_unique_kebab_case() {
+        let mut ids: Vec<_> = ALL.iter().map(|rule| rule.id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), ALL.len(), "duplicate rule id");
+        for id in ids {
+            assert!(
+                id.chars().all(|c| c.is_ascii_lowercase() || c == '-'),
+                "`{id}` is not kebab-case"
+            );
+        }
+    }
+
+    #[test]
+    fn every_rule_documents_the_ruff_sections() {
+        for rule in ALL {
+            let doc = rule.doc();
+            for section in [
+                "## What it does",
+                "## Why is this bad?",
+                "## Example",
+                "## Use instead",
+            ] {
+                assert!(doc.contains(section), "`{}` lacks `{section}`", rule.id);
+            }
+        }
+    }
+
+    #[test]
+    fn summaries_and_messages_follow_the_rustc_style() {
+        for rule in ALL {
+            let message = (rule.message)("std::fs::read", "async function `load`");
+            for text in [rule.summary, message.as_str()] {
+                assert!(
+                    !text.ends_with('.'),
+                    "`{}`: `{text}` ends with a period",
+                    rule.id
+                );
+                assert!(
+                    text.chars().next().is_some_and(|c| !c.is_uppercase()),
+                    "`{}`: `{text}` starts upper-case",
+                    rule.id
+                );
+            }
+            assert!(
+                message.contains("`std::fs::read`"),
+                "`{}`: {message}",
+                rule.id
+            );
+        }
+    }
+
+    #[test]
+    fn help_names_the_targets_runtime() {
+        for rule in ALL {
+            let callee = "std::fs::read";
+            assert!(
+                !(rule.help)(AsyncRuntime::Tokio, callee).contains("async_std"),
+                "`{}`",
+                rule.id
+            );
+            let smol = (rule.help)(AsyncRuntime::Smol, callee);
+            assert!(!smol.contains("tokio"), "`{}`: {smol}", rule.id);
+            let async_std = (rule.help)(AsyncRuntime::AsyncStd, callee);
+            assert!(!async_std.contains("tokio"), "`{}`: {async_std}", rule.id);
+        }
+    }
 }

@@ -1,0 +1,588 @@
+//! Name resolution without a compiler: what a path written in this file
+//! refers to, through `use` declarations (aliases, groups, globs, renames,
+//! `self`/`super`/`crate`, block-local `use`), local items and local
+//! variables (which shadow functions of the same name).
+//!
+//! Resolved paths are plain `::`-joined strings. Paths into the file's own
+//! items start with `crate` (the file's own module path is unknown here), so
+//! they never match an external catalog entry: a local `fn sleep` is not
+//! `std::thread::sleep`.
+//!
+//! The module table is built once per file by a cheap pre-pass over items
+//! (no expressions); block scopes are pushed and popped by the walker.
+
+use std::collections::HashMap;
+
+use syn::{Item, UseTree};
+
+use super::attrs;
+use crate::catalog::Catalog;
+
+/// Rust's namespaces, as far as resolution here needs them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ns {
+    /// Types, traits and modules.
+    Type,
+    /// Functions, constants, statics and local variables.
+    Value,
+}
+
+/// A receiver type as far as it is known: a resolved type path (generic
+/// arguments dropped), or a tuple of such (for destructuring `let`s).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Ty {
+    Named(String),
+    Tuple(Vec<Option<Ty>>),
+}
+
+#[derive(Clone, Debug)]
+enum Binding {
+    /// `use a::b::c;` (or `as name`): the path as written, resolved on demand.
+    Import {
+        segments: Vec<String>,
+        absolute: bool,
+    },
+    /// An item declared in this scope; `module` when it is an inline module.
+    Item { ns: Ns, module: Option<usize> },
+    /// A local variable, parameter or pattern binding.
+    Local(Option<Ty>),
+}
+
+#[derive(Clone, Debug)]
+struct Name {
+    ident: String,
+    binding: Binding,
+}
+
+#[derive(Clone, Debug)]
+struct Glob {
+    segments: Vec<String>,
+    absolute: bool,
+}
+
+/// One lexical scope: a module's items, or a block's locals and items.
+#[derive(Clone, Debug, Default)]
+pub struct Scope {
+    names: Vec<Name>,
+    globs: Vec<Glob>,
+    /// A function boundary: local variables of enclosing scopes are not
+    /// visible past it (items and imports are).
+    barrier: bool,
+}
+
+#[derive(Debug)]
+struct ModuleScope {
+    path: String,
+    parent: Option<usize>,
+    scope: Scope,
+}
+
+/// What a path resolved to.
+#[derive(Clone, Debug)]
+pub enum Target {
+    /// An external or local path (local ones start with `crate`).
+    Path(String),
+    /// An inline module of this file.
+    Module(usize),
+    /// A local variable.
+    Local(Option<Ty>),
+}
+
+/// Guards against `use` cycles (`use a::b as c; use c as b;`).
+const MAX_RESOLUTION_DEPTH: usize = 12;
+
+/// The file's modules plus the stack of block scopes of the walk.
+pub struct Resolver<'c> {
+    catalog: &'c Catalog,
+    modules: Vec<ModuleScope>,
+    /// Inline `mod` items by address, to re-enter their scope while walking.
+    module_ids: HashMap<*const syn::ItemMod, usize>,
+    blocks: Vec<Scope>,
+    current_module: usize,
+    /// The resolved self type of the enclosing `impl`, for `Self::..`.
+    self_ty: Option<String>,
+}
+
+impl<'c> Resolver<'c> {
+    pub fn new(file: &syn::File, catalog: &'c Catalog, include_tests: bool) -> Resolver<'c> {
+        let mut resolver = Resolver {
+            catalog,
+            modules: Vec::new(),
+            module_ids: HashMap::new(),
+            blocks: Vec::new(),
+            current_module: 0,
+            self_ty: None,
+        };
+        resolver.add_module("crate".to_string(), None, &file.items, include_tests);
+        resolver
+    }
+
+    pub fn catalog(&self) -> &'c Catalog {
+        self.catalog
+    }
+
+    fn add_module(
+        &mut self,
+        path: String,
+        parent: Option<usize>,
+        items: &[Item],
+        include_tests: bool,
+    ) -> usize {
+        let id = self.modules.len();
+        self.modules.push(ModuleScope {
+            path,
+            parent,
+            scope: Scope::default(),
+        });
+        let mut scope = Scope::default();
+        for item in items {
+            if let Item::Mod(module) = item {
+                if !include_tests && attrs::is_cfg_test(&module.attrs) {
+                    continue;
+                }
+                let child = module.content.as_ref().map(|(_, inner)| {
+                    let child_path = format!("{}::{}", self.modules[id].path, module.ident);
+                    let child = self.add_module(child_path, Some(id), inner, include_tests);
+                    self.module_ids.insert(module as *const _, child);
+                    child
+                });
+                scope.names.push(Name {
+                    ident: module.ident.to_string(),
+                    binding: Binding::Item {
+                        ns: Ns::Type,
+                        module: child,
+                    },
+                });
+            } else {
+                scope.declare_item(item);
+            }
+        }
+        self.modules[id].scope = scope;
+        id
+    }
+
+    /// Enters an inline module seen by the pre-pass; `None` for modules the
+    /// pre-pass did not see (a `mod` inside a function body).
+    pub fn enter_module(&mut self, module: &syn::ItemMod) -> Option<usize> {
+        let id = *self.module_ids.get(&(module as *const _))?;
+        let previous = self.current_module;
+        self.current_module = id;
+        Some(previous)
+    }
+
+    pub fn leave_module(&mut self, previous: usize) {
+        self.current_module = previous;
+    }
+
+    /// Blocks are lexically inside the module they were pushed in; a module
+    /// entered from inside a function sees no enclosing blocks. The walker
+    /// only enters modules at item level, where the block stack is empty or
+    /// belongs to a function body, whose locals a nested module cannot see:
+    /// the barrier keeps them out.
+    pub fn push_scope(&mut self, barrier: bool) {
+        self.blocks.push(Scope {
+            barrier,
+            ..Scope::default()
+        });
+    }
+
+    pub fn pop_scope(&mut self) {
+        self.blocks.pop();
+    }
+
+    /// Declares the items and `use`s of a block (they are visible in the
+    /// whole block, before and after their position).
+    pub fn declare_items<'a>(&mut self, items: impl Iterator<Item = &'a Item>) {
+        if let Some(scope) = self.blocks.last_mut() {
+            for item in items {
+                scope.declare_item(item);
+            }
+        }
+    }
+
+    pub fn bind_local(&mut self, ident: String, ty: Option<Ty>) {
+        if let Some(scope) = self.blocks.last_mut() {
+            scope.names.push(Name {
+                ident,
+                binding: Binding::Local(ty),
+            });
+        }
+    }
+
+    pub fn self_ty(&self) -> Option<&str> {
+        self.self_ty.as_deref()
+    }
+
+    pub fn set_self_ty(&mut self, self_ty: Option<String>) -> Option<String> {
+        std::mem::replace(&mut self.self_ty, self_ty)
+    }
+
+    /// Resolves a path in the value namespace if it has one segment (a call
+    /// `f()` or a variable `x`), else in the type namespace for its prefix.
+    pub fn resolve(&self, path: &syn::Path, ns: Ns) -> Option<Target> {
+        let segments: Vec<String> = path
+            .segments
+            .iter()
+            .map(|segment| segment.ident.to_string())
+            .collect();
+        self.resolve_segments(
+            self.current_module,
+            &segments,
+            path.leading_colon.is_some(),
+            ns,
+            true,
+            0,
+        )
+    }
+
+    /// Resolves a path to a canonical path string (aliases applied); `None`
+    /// for local variables and inline modules.
+    pub fn resolve_to_path(&self, path: &syn::Path, ns: Ns) -> Option<String> {
+        match self.resolve(path, ns)? {
+            Target::Path(resolved) => Some(self.catalog.canonical(&resolved)),
+            Target::Module(_) | Target::Local(_) => None,
+        }
+    }
+
+    fn resolve_segments(
+        &self,
+        module: usize,
+        segments: &[String],
+        absolute: bool,
+        ns: Ns,
+        use_blocks: bool,
+        depth: usize,
+    ) -> Option<Target> {
+        if depth > MAX_RESOLUTION_DEPTH {
+            return None;
+        }
+        let (first, rest) = segments.split_first()?;
+        if absolute || first == "crate" {
+            return Some(Target::Path(segments.join("::")));
+        }
+        let mut target;
+        let mut rest = rest;
+        if first == "self" {
+            target = Target::Module(module);
+        } else if first == "super" {
+            let mut current = module;
+            let mut remaining = segments;
+            while let Some((head, tail)) = remaining.split_first() {
+                if head != "super" {
+                    break;
+                }
+                match self.modules[current].parent {
+                    Some(parent) => current = parent,
+                    // Above this file: unknowable here.
+                    None => return Some(Target::Path(segments.join("::"))),
+                }
+                remaining = tail;
+            }
+            target = Target::Module(current);
+            rest = remaining;
+        } else if first == "Self" {
+            target = Target::Path(self.self_ty.clone().unwrap_or_else(|| "Self".to_string()));
+        } else {
+            let first_ns = if rest.is_empty() { ns } else { Ns::Type };
+            let found = if use_blocks {
+                self.lookup_blocks(first, first_ns, depth)
+            } else {
+                None
+            };
+            target = found
+                .or_else(|| self.lookup_module(module, first, first_ns, depth))
+                .unwrap_or_else(|| {
+                    Target::Path(
+                        self.catalog
+                            .prelude(first)
+                            .map_or_else(|| first.clone(), str::to_string),
+                    )
+                });
+        }
+        for segment in rest {
+            target = match target {
+                Target::Path(prefix) => Target::Path(format!("{prefix}::{segment}")),
+                Target::Module(id) => self
+                    .lookup_module(id, segment, ns, depth + 1)
+                    .unwrap_or_else(|| {
+                        Target::Path(format!("{}::{segment}", self.modules[id].path))
+                    }),
+                Target::Local(_) => return None,
+            };
+        }
+        Some(target)
+    }
+
+    fn lookup_blocks(&self, ident: &str, ns: Ns, depth: usize) -> Option<Target> {
+        let mut past_barrier = false;
+        for scope in self.blocks.iter().rev() {
+            for name in scope.names.iter().rev().filter(|name| name.ident == ident) {
+                match &name.binding {
+                    Binding::Local(ty) if ns == Ns::Value && !past_barrier => {
+                        return Some(Target::Local(ty.clone()));
+                    }
+                    Binding::Local(_) => {}
+                    Binding::Import { segments, absolute } => {
+                        return self.resolve_segments(
+                            self.current_module,
+                            segments,
+                            *absolute,
+                            ns,
+                            false,
+                            depth + 1,
+                        );
+                    }
+                    Binding::Item { ns: item_ns, .. } if *item_ns == ns => {
+                        let module_path = &self.modules[self.current_module].path;
+                        return Some(Target::Path(format!("{module_path}::{{block}}::{ident}")));
+                    }
+                    Binding::Item { .. } => {}
+                }
+            }
+            if let Some(found) =
+                self.lookup_globs(self.current_module, &scope.globs, ident, ns, depth)
+            {
+                return Some(found);
+            }
+            past_barrier |= scope.barrier;
+        }
+        None
+    }
+
+    fn lookup_module(&self, module: usize, ident: &str, ns: Ns, depth: usize) -> Option<Target> {
+        if depth > MAX_RESOLUTION_DEPTH {
+            return None;
+        }
+        let scope = &self.modules[module].scope;
+        for name in scope.names.iter().rev().filter(|name| name.ident == ident) {
+            match &name.binding {
+                Binding::Import { segments, absolute } => {
+                    return self.resolve_segments(
+                        module,
+                        segments,
+                        *absolute,
+                        ns,
+                        false,
+                        depth + 1,
+                    );
+                }
+                Binding::Item {
+                    module: Some(child),
+                    ..
+                } => return Some(Target::Module(*child)),
+                Binding::Item { ns: item_ns, .. } if *item_ns == ns => {
+                    return Some(Target::Path(format!(
+                        "{}::{ident}",
+                        self.modules[module].path
+                    )));
+                }
+                Binding::Item { .. } | Binding::Local(_) => {}
+            }
+        }
+        self.lookup_globs(module, &scope.globs, ident, ns, depth)
+    }
+
+    /// A name brought in by a glob: from an inline module of this file, its
+    /// bindings (a child's `use super::*` sees the parent's imports too);
+    /// from an external module, `module::name` when the catalog knows it
+    /// (nothing else can be known about an external module's contents).
+    fn lookup_globs(
+        &self,
+        module: usize,
+        globs: &[Glob],
+        ident: &str,
+        ns: Ns,
+        depth: usize,
+    ) -> Option<Target> {
+        for glob in globs {
+            match self.resolve_segments(
+                module,
+                &glob.segments,
+                glob.absolute,
+                Ns::Type,
+                false,
+                depth + 1,
+            ) {
+                Some(Target::Module(id)) if id != module => {
+                    if let Some(found) = self.lookup_module(id, ident, ns, depth + 1) {
+                        return Some(found);
+                    }
+                }
+                Some(Target::Path(prefix)) => {
+                    let candidate = format!("{prefix}::{ident}");
+                    if self.catalog.knows(&candidate) {
+                        return Some(Target::Path(candidate));
+                    }
+                }
+                _ => {}
+            }
+        }
+        None
+    }
+
+    /// Whether the trait at canonical path `trait_path` is in scope (its
+    /// methods can only be called where it is imported, by name, `as _` or
+    /// through a glob).
+    pub fn trait_in_scope(&self, trait_path: &str) -> bool {
+        let trait_name = trait_path.rsplit("::").next().unwrap_or(trait_path);
+        let imports_trait = |module: usize, scope: &Scope| {
+            scope.names.iter().any(|name| match &name.binding {
+                Binding::Import { segments, absolute } => {
+                    segments.last().is_some_and(|last| last == trait_name)
+                        && matches!(
+                            self.resolve_segments(module, segments, *absolute, Ns::Type, false, 0),
+                            Some(Target::Path(path)) if self.catalog.canonical(&path) == trait_path
+                        )
+                }
+                _ => false,
+            }) || matches!(
+                self.lookup_globs(module, &scope.globs, trait_name, Ns::Type, 0),
+                Some(Target::Path(path)) if self.catalog.canonical(&path) == trait_path
+            )
+        };
+        self.blocks
+            .iter()
+            .any(|scope| imports_trait(self.current_module, scope))
+            || imports_trait(
+                self.current_module,
+                &self.modules[self.current_module].scope,
+            )
+    }
+
+    /// Resolves a type written in the source to the receiver type it gives:
+    /// references and transparent wrappers (`Arc<T>`, `Box<T>`, `Option<T>`,
+    /// `Result<T, E>`, ...) are looked through.
+    pub fn resolve_type(&self, ty: &syn::Type) -> Option<Ty> {
+        self.resolve_type_at(ty, 0)
+    }
+
+    fn resolve_type_at(&self, ty: &syn::Type, depth: usize) -> Option<Ty> {
+        if depth > MAX_RESOLUTION_DEPTH {
+            return None;
+        }
+        match ty {
+            syn::Type::Reference(reference) => self.resolve_type_at(&reference.elem, depth + 1),
+            syn::Type::Paren(paren) => self.resolve_type_at(&paren.elem, depth + 1),
+            syn::Type::Group(group) => self.resolve_type_at(&group.elem, depth + 1),
+            syn::Type::Tuple(tuple) => Some(Ty::Tuple(
+                tuple
+                    .elems
+                    .iter()
+                    .map(|elem| self.resolve_type_at(elem, depth + 1))
+                    .collect(),
+            )),
+            syn::Type::Path(type_path) if type_path.qself.is_none() => {
+                let resolved = self.resolve_to_path(&type_path.path, Ns::Type)?;
+                if self.catalog.is_transparent(&resolved) {
+                    let last = type_path.path.segments.last()?;
+                    let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+                        return None;
+                    };
+                    let first_type = args.args.iter().find_map(|arg| match arg {
+                        syn::GenericArgument::Type(inner) => Some(inner),
+                        _ => None,
+                    })?;
+                    self.resolve_type_at(first_type, depth + 1)
+                } else {
+                    Some(Ty::Named(resolved))
+                }
+            }
+            _ => None,
+        }
+    }
+}
+
+impl Scope {
+    fn declare_item(&mut self, item: &Item) {
+        let (ident, ns) = match item {
+            Item::Use(item_use) => {
+                lower_use_tree(
+                    &item_use.tree,
+                    &mut Vec::new(),
+                    item_use.leading_colon.is_some(),
+                    self,
+                );
+                return;
+            }
+            Item::ExternCrate(extern_crate) => {
+                let name = extern_crate
+                    .rename
+                    .as_ref()
+                    .map_or(&extern_crate.ident, |(_, rename)| rename);
+                self.names.push(Name {
+                    ident: name.to_string(),
+                    binding: Binding::Import {
+                        segments: vec![extern_crate.ident.to_string()],
+                        absolute: true,
+                    },
+                });
+                return;
+            }
+            Item::Fn(item) => (&item.sig.ident, Ns::Value),
+            Item::Const(item) => (&item.ident, Ns::Value),
+            Item::Static(item) => (&item.ident, Ns::Value),
+            Item::Struct(item) => (&item.ident, Ns::Type),
+            Item::Enum(item) => (&item.ident, Ns::Type),
+            Item::Union(item) => (&item.ident, Ns::Type),
+            Item::Trait(item) => (&item.ident, Ns::Type),
+            Item::TraitAlias(item) => (&item.ident, Ns::Type),
+            Item::Type(item) => (&item.ident, Ns::Type),
+            Item::Mod(item) => (&item.ident, Ns::Type),
+            _ => return,
+        };
+        self.names.push(Name {
+            ident: ident.to_string(),
+            binding: Binding::Item { ns, module: None },
+        });
+    }
+}
+
+/// Flattens a `use` tree into named imports and globs.
+fn lower_use_tree(tree: &UseTree, prefix: &mut Vec<String>, absolute: bool, scope: &mut Scope) {
+    match tree {
+        UseTree::Path(path) => {
+            prefix.push(path.ident.to_string());
+            lower_use_tree(&path.tree, prefix, absolute, scope);
+            prefix.pop();
+        }
+        UseTree::Name(name) => {
+            if name.ident == "self" {
+                if let Some(last) = prefix.last() {
+                    scope.names.push(Name {
+                        ident: last.clone(),
+                        binding: Binding::Import {
+                            segments: prefix.clone(),
+                            absolute,
+                        },
+                    });
+                }
+            } else {
+                let mut segments = prefix.clone();
+                segments.push(name.ident.to_string());
+                scope.names.push(Name {
+                    ident: name.ident.to_string(),
+                    binding: Binding::Import { segments, absolute },
+                });
+            }
+        }
+        UseTree::Rename(rename) => {
+            let mut segments = prefix.clone();
+            if rename.ident != "self" {
+                segments.push(rename.ident.to_string());
+            }
+            scope.names.push(Name {
+                ident: rename.rename.to_string(),
+                binding: Binding::Import { segments, absolute },
+            });
+        }
+        UseTree::Glob(_) => scope.globs.push(Glob {
+            segments: prefix.clone(),
+            absolute,
+        }),
+        UseTree::Group(group) => {
+            for tree in &group.items {
+                lower_use_tree(tree, prefix, absolute, scope);
+            }
+        }
+    }
+}

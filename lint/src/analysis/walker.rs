@@ -1,0 +1,719 @@
+//! The single pass over a file's syntax tree: tracks whether the code being
+//! visited runs on the executor (async context), keeps the scopes the
+//! resolver needs, resolves calls in async context and reports those the
+//! catalog lists.
+//!
+//! Async context: the body of an `async fn`, an `async` block or closure,
+//! and the `poll*` methods of `impl Future/Stream/AsyncRead/.. for ..`.
+//! Closures nested in async context inherit it, except those handed to an
+//! offloading call (`spawn_blocking`, `std::thread::spawn`, ...: catalog
+//! `[offload]`). Nested `fn` items start over.
+//!
+//! Spans: a function call is reported over the whole call
+//! (`std::fs::read(p)`); a method call from the method name to its closing
+//! parenthesis (`lock()` in `self.state.lock()`), so a finding in a
+//! multi-line chain points at its own line. Only the first finding of a rule
+//! in one call chain is reported (`stdin().lock().lines()` is one finding).
+
+use proc_macro2::LineColumn;
+use syn::spanned::Spanned;
+use syn::visit::{self, Visit};
+use syn::{
+    Block, Expr, ExprCall, ExprClosure, ExprMethodCall, ImplItemFn, ItemFn, ItemImpl, ItemMod,
+    ItemTrait, Pat, Signature, Stmt, TraitItemFn,
+};
+
+use super::FileContext;
+use super::attrs;
+use super::scope::{Ns, Resolver, Target, Ty};
+use super::types;
+use crate::catalog::Entry;
+use crate::finding::{Confidence, Finding, Span};
+
+/// Traits whose `poll*` methods run on the executor.
+const POLL_TRAITS: &[&str] = &[
+    "Future",
+    "Stream",
+    "AsyncRead",
+    "AsyncWrite",
+    "AsyncBufRead",
+    "AsyncSeek",
+    "Sink",
+    "TryFuture",
+    "TryStream",
+    "FusedFuture",
+    "FusedStream",
+];
+
+/// How far down a method chain the chain's start is looked for.
+const MAX_CHAIN_WALK: usize = 64;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Exec {
+    Sync,
+    Async(AsyncKind),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum AsyncKind {
+    Function,
+    Block,
+    Closure,
+    Poll,
+}
+
+/// The `impl` or `trait` whose items are being visited.
+struct Owner {
+    /// The type's (or trait's) name, for `Type::method` function names.
+    name: String,
+    /// `impl Future/Stream/AsyncRead/.. for ..`: `poll*` methods are async context.
+    polls: bool,
+}
+
+pub struct Walker<'c> {
+    ctx: &'c FileContext<'c>,
+    resolver: Resolver<'c>,
+    exec: Exec,
+    function: Option<String>,
+    owner: Option<Owner>,
+    findings: Vec<Finding>,
+    /// (start of the call chain, rule) already reported.
+    flagged_chains: Vec<(LineColumn, &'static str)>,
+    /// Closures handed to offloading calls, by address, until visited.
+    offloaded: Vec<*const ExprClosure>,
+    /// Closures whose first parameter has a known type (`thread::scope(|s| ..)`).
+    scoped: Vec<(*const ExprClosure, String)>,
+    /// The method call that `.unwrap()`/`.expect(..)` is applied to.
+    unwrapped: Option<*const ExprMethodCall>,
+}
+
+impl<'c> Walker<'c> {
+    pub fn new(file: &syn::File, ctx: &'c FileContext<'c>) -> Walker<'c> {
+        Walker {
+            ctx,
+            resolver: Resolver::new(file, ctx.catalog, ctx.include_tests),
+            exec: Exec::Sync,
+            function: None,
+            owner: None,
+            findings: Vec::new(),
+            flagged_chains: Vec::new(),
+            offloaded: Vec::new(),
+            scoped: Vec::new(),
+            unwrapped: None,
+        }
+    }
+
+    pub fn finish(mut self) -> Vec<Finding> {
+        self.findings
+            .sort_by(|a, b| (a.span, a.rule).cmp(&(b.span, b.rule)));
+        self.findings
+    }
+
+    fn skips(&self, item_attrs: &[syn::Attribute]) -> bool {
+        !self.ctx.include_tests && attrs::is_test_item(item_attrs)
+    }
+
+    fn in_async(&self) -> bool {
+        matches!(self.exec, Exec::Async(_))
+    }
+
+    /// Runs `visit` with the given execution context and enclosing function.
+    fn with_context(
+        &mut self,
+        exec: Exec,
+        function: Option<String>,
+        visit: impl FnOnce(&mut Self),
+    ) {
+        let saved_exec = std::mem::replace(&mut self.exec, exec);
+        let saved_function = std::mem::replace(&mut self.function, function);
+        visit(self);
+        self.exec = saved_exec;
+        self.function = saved_function;
+    }
+
+    fn visit_fn<'ast>(
+        &mut self,
+        exec: Exec,
+        name: String,
+        sig: &'ast Signature,
+        block: &'ast Block,
+    ) {
+        self.with_context(exec, Some(name), |walker| {
+            walker.resolver.push_scope(true);
+            for input in &sig.inputs {
+                match input {
+                    syn::FnArg::Typed(typed) => {
+                        let ty = walker.resolver.resolve_type(&typed.ty);
+                        walker.bind_pattern(&typed.pat, ty);
+                    }
+                    syn::FnArg::Receiver(_) => {
+                        let ty = walker
+                            .resolver
+                            .self_ty()
+                            .map(|path| Ty::Named(path.to_string()));
+                        walker.resolver.bind_local("self".to_string(), ty);
+                    }
+                }
+            }
+            walker.visit_block(block);
+            walker.resolver.pop_scope();
+        });
+    }
+
+    /// Binds every name a pattern introduces (shadowing functions and
+    /// imports of the same name), with its type when known.
+    fn bind_pattern(&mut self, pat: &Pat, ty: Option<Ty>) {
+        match pat {
+            Pat::Ident(ident) => {
+                self.resolver.bind_local(ident.ident.to_string(), ty);
+                if let Some((_, sub)) = &ident.subpat {
+                    self.bind_pattern(sub, None);
+                }
+            }
+            Pat::Type(typed) => {
+                let annotated = self.resolver.resolve_type(&typed.ty);
+                self.bind_pattern(&typed.pat, annotated.or(ty));
+            }
+            Pat::Tuple(tuple) => {
+                for (index, elem) in tuple.elems.iter().enumerate() {
+                    self.bind_pattern(elem, types::tuple_element(ty.as_ref(), index));
+                }
+            }
+            Pat::TupleStruct(tuple_struct) => {
+                // `Ok(file)` / `Some(file)` unwrap like `?` does.
+                let unwraps =
+                    tuple_struct.elems.len() == 1
+                        && tuple_struct.path.segments.last().is_some_and(|segment| {
+                            segment.ident == "Ok" || segment.ident == "Some"
+                        });
+                for elem in &tuple_struct.elems {
+                    self.bind_pattern(elem, if unwraps { ty.clone() } else { None });
+                }
+            }
+            Pat::Struct(pat_struct) => {
+                for field in &pat_struct.fields {
+                    self.bind_pattern(&field.pat, None);
+                }
+            }
+            Pat::Slice(slice) => {
+                for elem in &slice.elems {
+                    self.bind_pattern(elem, None);
+                }
+            }
+            Pat::Reference(reference) => self.bind_pattern(&reference.pat, ty),
+            Pat::Paren(paren) => self.bind_pattern(&paren.pat, ty),
+            Pat::Or(or) => {
+                for case in &or.cases {
+                    self.bind_pattern(case, ty.clone());
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The canonical path a function call resolves to (`None` for calls of
+    /// local variables, closures and expressions).
+    fn callee_of_call(&self, call: &ExprCall) -> Option<String> {
+        let Expr::Path(func) = &*call.func else {
+            return None;
+        };
+        match &func.qself {
+            None => match self.resolver.resolve(&func.path, Ns::Value)? {
+                Target::Path(path) => Some(self.resolver.catalog().canonical(&path)),
+                Target::Module(_) | Target::Local(_) => None,
+            },
+            // `<File as Read>::read(..)`: the type and the method name.
+            Some(qself) => match self.resolver.resolve_type(&qself.ty)? {
+                Ty::Named(ty) => Some(format!("{ty}::{}", func.path.segments.last()?.ident)),
+                Ty::Tuple(_) => None,
+            },
+        }
+    }
+
+    /// What a method call is, as far as the receiver's type, the traits in
+    /// scope or a high-confidence shape tell.
+    fn callee_of_method(&self, call: &ExprMethodCall) -> Option<(String, Option<Entry>, Confidence)> {
+        let catalog = self.resolver.catalog();
+        let method = call.method.to_string();
+        let receiver = types::infer(&self.resolver, &call.receiver);
+        let mut first_candidate = None;
+        if let Some(Ty::Named(ty)) = &receiver {
+            let mut current = ty.as_str();
+            loop {
+                let candidate = format!("{current}::{method}");
+                if let Some(entry) = catalog.lookup(&candidate) {
+                    return Some((candidate, Some(entry), Confidence::Resolved));
+                }
+                if catalog.is_offload(&candidate) || catalog.scoped_param(&candidate).is_some() {
+                    return Some((candidate, None, Confidence::Resolved));
+                }
+                first_candidate.get_or_insert(candidate);
+                match catalog.deref_target(current) {
+                    Some(target) => current = target,
+                    None => break,
+                }
+            }
+        }
+        // A trait method needs its trait in scope; the receiver's type says
+        // nothing against it (the trait may be implemented for it).
+        let confidence = if receiver.is_some() {
+            Confidence::Resolved
+        } else {
+            Confidence::Inferred
+        };
+        for path in catalog.trait_methods(&method) {
+            if let Some((trait_path, _)) = path.rsplit_once("::")
+                && self.resolver.trait_in_scope(trait_path)
+            {
+                return Some((path.clone(), catalog.lookup(path), confidence));
+            }
+        }
+        if receiver.is_none() && call.args.is_empty() && self.unwrapped == Some(call as *const _) {
+            let lock = match method.as_str() {
+                "lock" => Some("std::sync::Mutex::lock"),
+                "read" => Some("std::sync::RwLock::read"),
+                "write" => Some("std::sync::RwLock::write"),
+                _ => None,
+            };
+            if let Some(path) = lock {
+                return Some((path.to_string(), catalog.lookup(path), Confidence::Inferred));
+            }
+        }
+        first_candidate.map(|path| (path, None, Confidence::Resolved))
+    }
+
+    /// Notes which closure arguments of a call run off the executor, and
+    /// which get a typed first parameter.
+    fn mark_closures<'ast>(&mut self, callee: &str, args: impl Iterator<Item = &'ast Expr>) {
+        let catalog = self.resolver.catalog();
+        let offloads = catalog.is_offload(callee);
+        let scoped = catalog.scoped_param(callee);
+        for arg in args {
+            if let Expr::Closure(closure) = arg {
+                if offloads {
+                    self.offloaded.push(closure as *const _);
+                }
+                if let Some(ty) = scoped {
+                    self.scoped.push((closure as *const _, ty.to_string()));
+                }
+            }
+        }
+    }
+
+    fn describe_context(&self) -> String {
+        let function = self.function.as_deref();
+        match (self.exec, function) {
+            (Exec::Async(AsyncKind::Function), Some(name)) => format!("async function `{name}`"),
+            (Exec::Async(AsyncKind::Poll), Some(name)) => format!("poll method `{name}`"),
+            (Exec::Async(AsyncKind::Block), Some(name)) => format!("async block in `{name}`"),
+            (Exec::Async(AsyncKind::Closure), Some(name)) => format!("async closure in `{name}`"),
+            (Exec::Async(AsyncKind::Closure), None) => "async closure".to_string(),
+            _ => "async block".to_string(),
+        }
+    }
+
+    fn report(
+        &mut self,
+        entry: Entry,
+        callee: String,
+        span: Span,
+        chain: LineColumn,
+        confidence: Confidence,
+    ) {
+        let key = (chain, entry.rule.id);
+        if self.flagged_chains.contains(&key) {
+            return;
+        }
+        self.flagged_chains.push(key);
+        let context = self.describe_context();
+        self.findings.push(Finding {
+            rule: entry.rule.id,
+            severity: entry.severity,
+            path: self.ctx.rel_path.to_string(),
+            span,
+            message: (entry.rule.message)(&callee, &context),
+            help: (entry.rule.help)(self.ctx.runtime, &callee),
+            function: self.function.clone(),
+            notes: Vec::new(),
+            labels: Vec::new(),
+            confidence,
+            callee,
+        });
+    }
+}
+
+impl<'ast> Visit<'ast> for Walker<'_> {
+    fn visit_item_mod(&mut self, node: &'ast ItemMod) {
+        if self.skips(&node.attrs) {
+            return;
+        }
+        let Some((_, items)) = &node.content else {
+            return;
+        };
+        self.with_context(Exec::Sync, None, |walker| {
+            match walker.resolver.enter_module(node) {
+                Some(previous) => {
+                    for item in items {
+                        walker.visit_item(item);
+                    }
+                    walker.resolver.leave_module(previous);
+                }
+                // A module inside a function body: its items form a scope of
+                // their own.
+                None => {
+                    walker.resolver.push_scope(true);
+                    walker.resolver.declare_items(items.iter());
+                    for item in items {
+                        walker.visit_item(item);
+                    }
+                    walker.resolver.pop_scope();
+                }
+            }
+        });
+    }
+
+    fn visit_item_use(&mut self, _: &'ast syn::ItemUse) {
+        // Declared by the resolver's pre-pass (module) or `visit_block`.
+    }
+
+    fn visit_item_fn(&mut self, node: &'ast ItemFn) {
+        if self.skips(&node.attrs) {
+            return;
+        }
+        let exec = if node.sig.asyncness.is_some() {
+            Exec::Async(AsyncKind::Function)
+        } else {
+            Exec::Sync
+        };
+        let saved_owner = self.owner.take();
+        self.visit_fn(exec, node.sig.ident.to_string(), &node.sig, &node.block);
+        self.owner = saved_owner;
+    }
+
+    fn visit_item_const(&mut self, node: &'ast syn::ItemConst) {
+        self.with_context(Exec::Sync, None, |walker| {
+            visit::visit_item_const(walker, node)
+        });
+    }
+
+    fn visit_item_static(&mut self, node: &'ast syn::ItemStatic) {
+        self.with_context(Exec::Sync, None, |walker| {
+            visit::visit_item_static(walker, node)
+        });
+    }
+
+    fn visit_item_impl(&mut self, node: &'ast ItemImpl) {
+        if self.skips(&node.attrs) {
+            return;
+        }
+        let name = match &*node.self_ty {
+            syn::Type::Path(path) => path
+                .path
+                .segments
+                .last()
+                .map_or_else(|| "_".to_string(), |segment| segment.ident.to_string()),
+            _ => "_".to_string(),
+        };
+        let polls = node.trait_.as_ref().is_some_and(|(_, path, _)| {
+            self.resolver
+                .resolve_to_path(path, Ns::Type)
+                .is_some_and(|resolved| is_poll_trait(&resolved))
+        });
+        let self_path = match self.resolver.resolve_type(&node.self_ty) {
+            Some(Ty::Named(path)) => Some(path),
+            _ => None,
+        };
+        let saved_self = self.resolver.set_self_ty(self_path);
+        let saved_owner = self.owner.replace(Owner { name, polls });
+        for item in &node.items {
+            self.visit_impl_item(item);
+        }
+        self.owner = saved_owner;
+        self.resolver.set_self_ty(saved_self);
+    }
+
+    fn visit_impl_item_fn(&mut self, node: &'ast ImplItemFn) {
+        if self.skips(&node.attrs) {
+            return;
+        }
+        let (owner_name, polls) = self
+            .owner
+            .as_ref()
+            .map_or(("_", false), |owner| (owner.name.as_str(), owner.polls));
+        let name = format!("{owner_name}::{}", node.sig.ident);
+        let exec = if node.sig.asyncness.is_some() {
+            Exec::Async(AsyncKind::Function)
+        } else if polls && node.sig.ident.to_string().starts_with("poll") {
+            Exec::Async(AsyncKind::Poll)
+        } else {
+            Exec::Sync
+        };
+        self.visit_fn(exec, name, &node.sig, &node.block);
+    }
+
+    fn visit_item_trait(&mut self, node: &'ast ItemTrait) {
+        if self.skips(&node.attrs) {
+            return;
+        }
+        let saved_owner = self.owner.replace(Owner {
+            name: node.ident.to_string(),
+            polls: false,
+        });
+        for item in &node.items {
+            self.visit_trait_item(item);
+        }
+        self.owner = saved_owner;
+    }
+
+    fn visit_trait_item_fn(&mut self, node: &'ast TraitItemFn) {
+        let Some(block) = &node.default else {
+            return;
+        };
+        if self.skips(&node.attrs) {
+            return;
+        }
+        let owner_name = self.owner.as_ref().map_or("_", |owner| owner.name.as_str());
+        let name = format!("{owner_name}::{}", node.sig.ident);
+        let exec = if node.sig.asyncness.is_some() {
+            Exec::Async(AsyncKind::Function)
+        } else {
+            Exec::Sync
+        };
+        self.visit_fn(exec, name, &node.sig, block);
+    }
+
+    fn visit_block(&mut self, node: &'ast Block) {
+        self.resolver.push_scope(false);
+        if node.stmts.iter().any(|stmt| matches!(stmt, Stmt::Item(_))) {
+            self.resolver
+                .declare_items(node.stmts.iter().filter_map(|stmt| match stmt {
+                    Stmt::Item(item) => Some(item),
+                    _ => None,
+                }));
+        }
+        for stmt in &node.stmts {
+            self.visit_stmt(stmt);
+        }
+        self.resolver.pop_scope();
+    }
+
+    fn visit_local(&mut self, node: &'ast syn::Local) {
+        if let Some(init) = &node.init {
+            self.visit_expr(&init.expr);
+            if let Some((_, diverge)) = &init.diverge {
+                self.visit_expr(diverge);
+            }
+        }
+        let ty = node
+            .init
+            .as_ref()
+            .and_then(|init| types::infer(&self.resolver, &init.expr));
+        self.bind_pattern(&node.pat, ty);
+    }
+
+    fn visit_arm(&mut self, node: &'ast syn::Arm) {
+        self.resolver.push_scope(false);
+        self.bind_pattern(&node.pat, None);
+        if let Some((_, guard)) = &node.guard {
+            self.visit_expr(guard);
+        }
+        self.visit_expr(&node.body);
+        self.resolver.pop_scope();
+    }
+
+    fn visit_expr_let(&mut self, node: &'ast syn::ExprLet) {
+        self.visit_expr(&node.expr);
+        let ty = types::infer(&self.resolver, &node.expr);
+        self.bind_pattern(&node.pat, ty);
+    }
+
+    fn visit_expr_if(&mut self, node: &'ast syn::ExprIf) {
+        // `if let` bindings are visible in the then-branch only.
+        self.resolver.push_scope(false);
+        self.visit_expr(&node.cond);
+        self.visit_block(&node.then_branch);
+        self.resolver.pop_scope();
+        if let Some((_, else_branch)) = &node.else_branch {
+            self.visit_expr(else_branch);
+        }
+    }
+
+    fn visit_expr_while(&mut self, node: &'ast syn::ExprWhile) {
+        self.resolver.push_scope(false);
+        self.visit_expr(&node.cond);
+        self.visit_block(&node.body);
+        self.resolver.pop_scope();
+    }
+
+    fn visit_expr_for_loop(&mut self, node: &'ast syn::ExprForLoop) {
+        self.visit_expr(&node.expr);
+        self.resolver.push_scope(false);
+        self.bind_pattern(&node.pat, None);
+        self.visit_block(&node.body);
+        self.resolver.pop_scope();
+    }
+
+    fn visit_expr_async(&mut self, node: &'ast syn::ExprAsync) {
+        let function = self.function.clone();
+        self.with_context(Exec::Async(AsyncKind::Block), function, |walker| {
+            walker.visit_block(&node.block);
+        });
+    }
+
+    fn visit_expr_closure(&mut self, node: &'ast ExprClosure) {
+        let address = node as *const ExprClosure;
+        let offloaded = match self
+            .offloaded
+            .iter()
+            .position(|&closure| closure == address)
+        {
+            Some(index) => {
+                self.offloaded.swap_remove(index);
+                true
+            }
+            None => false,
+        };
+        let scoped_ty = self
+            .scoped
+            .iter()
+            .position(|(closure, _)| *closure == address)
+            .map(|index| Ty::Named(self.scoped.swap_remove(index).1));
+        let exec = if node.asyncness.is_some() {
+            Exec::Async(AsyncKind::Closure)
+        } else if offloaded {
+            Exec::Sync
+        } else {
+            self.exec
+        };
+        let function = self.function.clone();
+        self.with_context(exec, function, |walker| {
+            walker.resolver.push_scope(false);
+            for (index, input) in node.inputs.iter().enumerate() {
+                let ty = if index == 0 { scoped_ty.clone() } else { None };
+                walker.bind_pattern(input, ty);
+            }
+            walker.visit_expr(&node.body);
+            walker.resolver.pop_scope();
+        });
+    }
+
+    fn visit_expr_call(&mut self, node: &'ast ExprCall) {
+        self.visit_expr(&node.func);
+        let has_closure = node.args.iter().any(|arg| matches!(arg, Expr::Closure(_)));
+        if self.in_async() || has_closure {
+            if let Some(callee) = self.callee_of_call(node) {
+                if has_closure {
+                    self.mark_closures(&callee, node.args.iter());
+                }
+                if self.in_async()
+                    && let Some(entry) = self.resolver.catalog().lookup(&callee)
+                {
+                    let start = expr_start(&node.func);
+                    let span = span_between(start, node.paren_token.span.close().end());
+                    self.report(entry, callee, span, start, Confidence::Resolved);
+                }
+            }
+        }
+        for arg in &node.args {
+            self.visit_expr(arg);
+        }
+    }
+
+    fn visit_expr_method_call(&mut self, node: &'ast ExprMethodCall) {
+        let saved_unwrapped = self.unwrapped;
+        self.unwrapped = match &*node.receiver {
+            Expr::MethodCall(inner) if node.method == "unwrap" || node.method == "expect" => {
+                Some(inner as *const _)
+            }
+            _ => None,
+        };
+        self.visit_expr(&node.receiver);
+        self.unwrapped = saved_unwrapped;
+
+        let has_closure = node.args.iter().any(|arg| matches!(arg, Expr::Closure(_)));
+        if self.in_async() || has_closure {
+            if let Some((callee, entry, confidence)) = self.callee_of_method(node) {
+                if has_closure {
+                    self.mark_closures(&callee, node.args.iter());
+                }
+                if self.in_async()
+                    && let Some(entry) = entry
+                {
+                    let span = span_between(
+                        node.method.span().start(),
+                        node.paren_token.span.close().end(),
+                    );
+                    let chain = chain_start(&node.receiver);
+                    self.report(entry, callee, span, chain, confidence);
+                }
+            }
+        }
+        for arg in &node.args {
+            self.visit_expr(arg);
+        }
+    }
+
+    fn visit_macro(&mut self, _: &'ast syn::Macro) {
+        // Macro bodies are token streams; parsing the well-known ones is a
+        // later step.
+    }
+}
+
+fn is_poll_trait(resolved: &str) -> bool {
+    !resolved.starts_with("crate")
+        && resolved
+            .rsplit("::")
+            .next()
+            .is_some_and(|name| POLL_TRAITS.contains(&name))
+}
+
+fn span_between(start: LineColumn, end: LineColumn) -> Span {
+    Span {
+        line: start.line,
+        column: start.column + 1,
+        end_line: end.line,
+        end_column: end.column + 1,
+    }
+}
+
+/// Where the call chain an expression belongs to starts: the innermost
+/// receiver of `a.b()?.c().await.d()`.
+fn chain_start(expr: &Expr) -> LineColumn {
+    let mut current = expr;
+    for _ in 0..MAX_CHAIN_WALK {
+        current = match current {
+            Expr::MethodCall(call) => &call.receiver,
+            Expr::Try(inner) => &inner.expr,
+            Expr::Await(inner) => &inner.base,
+            Expr::Field(field) => &field.base,
+            Expr::Call(call) => return expr_start(&call.func),
+            _ => return expr_start(current),
+        };
+    }
+    // A chain longer than the walk: any stable point of it will do.
+    match current {
+        Expr::MethodCall(call) => call.method.span().start(),
+        other => expr_start(other),
+    }
+}
+
+/// The start of an expression, cheaply for the shapes calls have (the
+/// generic `Spanned` walks every token of the expression).
+fn expr_start(expr: &Expr) -> LineColumn {
+    match expr {
+        Expr::Path(path) => match (&path.qself, &path.path.leading_colon) {
+            (Some(qself), _) => qself.lt_token.span.start(),
+            (None, Some(colon)) => colon.spans[0].start(),
+            (None, None) => path.path.segments.first().map_or_else(
+                || expr.span().start(),
+                |segment| segment.ident.span().start(),
+            ),
+        },
+        Expr::MethodCall(call) => chain_start(&call.receiver),
+        Expr::Call(call) => expr_start(&call.func),
+        Expr::Paren(paren) => paren.paren_token.span.open().start(),
+        Expr::Lit(lit) => lit.lit.span().start(),
+        Expr::Reference(reference) => reference.and_token.span.start(),
+        _ => expr.span().start(),
+    }
+}

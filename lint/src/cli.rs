@@ -1,0 +1,332 @@
+//! The command line shared by `stallcheck` and `cargo stallcheck`.
+//!
+//! Exit codes: 0 = nothing at or above `--deny`; 1 = findings at or above it
+//! (or files that could not be analysed, unless `--deny error`); 2 = usage
+//! error, unreadable input or no Rust source. Every error is one line,
+//! `error: ...`, never a backtrace.
+
+use std::ffi::OsString;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::driver::{self, Options};
+use crate::finding::Severity;
+use crate::output::{self, Format, RenderOptions};
+use crate::rules;
+
+const AFTER_HELP: &str = "\
+Exit codes:
+  0  nothing at or above --deny
+  1  findings at or above --deny (files that could not be analysed count as warnings)
+  2  usage error, unreadable input, or no Rust source found
+
+Configuration: --config FILE, else stallcheck.toml at the target root, else
+[workspace.metadata.stallcheck] / [package.metadata.stallcheck]. Flags win.";
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "stallcheck",
+    version,
+    about = "Finds what stalls an async executor: blocking calls and sync locks inside async Rust",
+    long_about = "Finds what stalls an async executor: blocking calls, sync locks and nested \
+runtimes inside async Rust code, from source alone (nothing is built or run).\n\n\
+PATH is a crate or workspace directory, a Cargo.toml, a directory of .rs files \
+without a manifest, or one .rs file.",
+    after_help = AFTER_HELP,
+    args_conflicts_with_subcommands = true
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    check: CheckArgs,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// List every rule with its default severity and summary
+    Rules,
+    /// Print a rule's documentation
+    Explain {
+        /// Rule id, e.g. blocking-fs
+        rule: String,
+    },
+}
+
+#[derive(Args, Debug)]
+struct CheckArgs {
+    /// Crate or workspace directory, Cargo.toml, directory of .rs files, or one .rs file
+    #[arg(value_name = "PATH", default_value = ".")]
+    path: PathBuf,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = FormatArg::Human)]
+    format: FormatArg,
+    /// Lowest severity that makes the exit code 1 (every finding is printed regardless)
+    #[arg(long, value_enum, default_value_t = SeverityArg::Warning, value_name = "SEVERITY")]
+    deny: SeverityArg,
+    /// Also lint #[cfg(test)] modules, #[test] functions and the tests/, benches/ targets
+    #[arg(long)]
+    include_tests: bool,
+    /// Report only this rule (repeatable)
+    #[arg(long = "rule", value_name = "ID", value_parser = rule_id)]
+    rules: Vec<String>,
+    /// Never report this rule (repeatable)
+    #[arg(long = "skip-rule", value_name = "ID", value_parser = rule_id)]
+    skip_rules: Vec<String>,
+    /// Do not lint files matching this glob, relative to the root (repeatable)
+    #[arg(long, value_name = "GLOB")]
+    exclude: Vec<String>,
+    /// Worker threads [default: one per core]
+    #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    jobs: Option<u16>,
+    /// Print findings only, without the summary line
+    #[arg(long, short = 'q')]
+    quiet: bool,
+    /// Colour human output (auto = when stdout is a terminal and NO_COLOR is unset)
+    #[arg(long, value_enum, default_value_t = ColorArg::Auto, value_name = "WHEN")]
+    color: ColorArg,
+    /// Configuration file [default: stallcheck.toml at the root, else manifest metadata]
+    #[arg(long, value_name = "FILE", conflicts_with = "no_config")]
+    config: Option<PathBuf>,
+    /// Ignore every configuration file and manifest table
+    #[arg(long)]
+    no_config: bool,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum FormatArg {
+    Human,
+    Json,
+    Sarif,
+    Github,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum SeverityArg {
+    Error,
+    Warning,
+    Note,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum ColorArg {
+    Auto,
+    Always,
+    Never,
+}
+
+fn rule_id(id: &str) -> Result<String, String> {
+    match rules::find(id) {
+        Some(rule) => Ok(rule.id.to_string()),
+        None => Err(format!(
+            "unknown rule `{id}` (`stallcheck rules` lists them)"
+        )),
+    }
+}
+
+/// Entry point of the `stallcheck` binary.
+pub fn main() -> ExitCode {
+    install_panic_hook();
+    run(std::env::args_os())
+}
+
+/// Entry point of `cargo-stallcheck`: cargo runs it as
+/// `cargo-stallcheck stallcheck [ARGS]`, so the subcommand name is dropped.
+pub fn cargo_main() -> ExitCode {
+    install_panic_hook();
+    let mut args: Vec<OsString> = std::env::args_os().collect();
+    if args.get(1).is_some_and(|arg| arg == "stallcheck") {
+        args.remove(1);
+    }
+    if let Some(first) = args.first_mut() {
+        *first = OsString::from("cargo stallcheck");
+    }
+    run(args)
+}
+
+/// Parses `args` (program name first), runs, prints, and returns the exit code.
+pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(err) => {
+            let _ = err.print();
+            return ExitCode::from(if err.use_stderr() { 2 } else { 0 });
+        }
+    };
+    match cli.command {
+        Some(Command::Rules) => list_rules(),
+        Some(Command::Explain { rule }) => explain(&rule),
+        None => check(&cli.check),
+    }
+}
+
+fn check(args: &CheckArgs) -> ExitCode {
+    let options = Options {
+        include_tests: args.include_tests,
+        jobs: args.jobs.map(usize::from),
+        only_rules: args.rules.clone(),
+        skip_rules: args.skip_rules.clone(),
+        exclude: args.exclude.clone(),
+        config: args.config.clone(),
+        no_config: args.no_config,
+    };
+    let report = match driver::run(&args.path, &options) {
+        Ok(report) => report,
+        Err(err) => return fatal(&err.0),
+    };
+    let render_options = RenderOptions {
+        color: use_color(args.color),
+        quiet: args.quiet,
+    };
+    let format = format(args.format);
+    let report = if format == Format::Github {
+        relative_to_current_dir(report)
+    } else {
+        report
+    };
+    let sources = output::disk_sources(&report.root);
+    let text = output::render(format, &report, render_options, &sources);
+    write_stdout(&text);
+    let deny = match args.deny {
+        SeverityArg::Error => Severity::Error,
+        SeverityArg::Warning => Severity::Warning,
+        SeverityArg::Note => Severity::Note,
+    };
+    if output::fails(&report, deny) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// GitHub resolves annotation paths against the repository root, which is
+/// where workflows run: paths are made relative to the current directory
+/// (`crates/foo/src/lib.rs` rather than `src/lib.rs` for `stallcheck crates/foo`).
+fn relative_to_current_dir(mut report: driver::Report) -> driver::Report {
+    let Ok(cwd) = std::env::current_dir().and_then(|cwd| cwd.canonicalize()) else {
+        return report;
+    };
+    let Ok(prefix) = report.root.strip_prefix(&cwd) else {
+        return report;
+    };
+    let prefix = driver::relative_path(Path::new(""), prefix);
+    if prefix.is_empty() {
+        return report;
+    }
+    for finding in &mut report.findings {
+        finding.path = format!("{prefix}/{}", finding.path);
+    }
+    for error in &mut report.errors {
+        error.path = format!("{prefix}/{}", error.path);
+    }
+    report
+}
+
+fn format(arg: FormatArg) -> Format {
+    match arg {
+        FormatArg::Human => Format::Human,
+        FormatArg::Json => Format::Json,
+        FormatArg::Sarif => Format::Sarif,
+        FormatArg::Github => Format::Github,
+    }
+}
+
+fn use_color(arg: ColorArg) -> bool {
+    match arg {
+        ColorArg::Always => true,
+        ColorArg::Never => false,
+        ColorArg::Auto => {
+            let no_color = std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty());
+            !no_color && std::io::stdout().is_terminal()
+        }
+    }
+}
+
+fn list_rules() -> ExitCode {
+    let width = rules::ALL
+        .iter()
+        .map(|rule| rule.id.len())
+        .max()
+        .unwrap_or(0);
+    let mut text = String::new();
+    for rule in rules::ALL {
+        text.push_str(&format!(
+            "{:width$}  {:7}  {}\n",
+            rule.id,
+            rule.default_severity.as_str(),
+            rule.summary
+        ));
+    }
+    text.push_str("\n`stallcheck explain RULE` prints a rule's documentation.\n");
+    write_stdout(&text);
+    ExitCode::SUCCESS
+}
+
+fn explain(id: &str) -> ExitCode {
+    match rules::find(id) {
+        Some(rule) => {
+            write_stdout(&format!(
+                "{} (default severity: {})\n\n{}\n",
+                rule.id,
+                rule.default_severity.as_str(),
+                rule.doc().trim_end()
+            ));
+            ExitCode::SUCCESS
+        }
+        None => fatal(&format!(
+            "unknown rule `{id}` (`stallcheck rules` lists them)"
+        )),
+    }
+}
+
+fn fatal(message: &str) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::from(2)
+}
+
+/// Writes to stdout; a closed pipe (`stallcheck | head`) is not an error.
+fn write_stdout(text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush());
+}
+
+/// A panic on a worker is caught by the driver and reported as an input
+/// error for that file, so it prints nothing here; a panic anywhere else
+/// prints one line instead of a backtrace.
+fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let on_worker = std::thread::current()
+            .name()
+            .is_some_and(|name| name.starts_with("stallcheck-worker-"));
+        if on_worker {
+            return;
+        }
+        let message = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|text| (*text).to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "no message".to_string());
+        let location = info
+            .location()
+            .map(|at| format!(" at {}:{}", at.file(), at.line()))
+            .unwrap_or_default();
+        eprintln!("error: internal error{location}: {message} (please report it)");
+    }));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

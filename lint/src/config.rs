@@ -1,0 +1,231 @@
+//! Configuration: `--config FILE`, else `stallcheck.toml` at the target root,
+//! else `[workspace.metadata.stallcheck]` / `[package.metadata.stallcheck]` in
+//! the manifest.
+//!
+//! ```toml
+//! include-tests = false
+//! exclude = ["fixtures/**", "src/generated/*.rs"]
+//!
+//! [rules]
+//! blocking-fs = "error"        # or "warning", "note", "off"
+//! sync-lock-in-async = "off"
+//!
+//! [blocking]
+//! extra = [{ path = "mycrate::db::query", rule = "blocking-client" }]
+//! allow = ["std::fs::metadata"]
+//! ```
+//!
+//! Unknown keys and unknown rule ids are errors naming the file and the key:
+//! a typo must not silently turn a rule back on.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::Deserialize;
+
+use crate::finding::Severity;
+use crate::rules;
+
+/// The name looked up at the target root.
+pub const FILE_NAME: &str = "stallcheck.toml";
+
+/// A validated configuration.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Config {
+    /// Where it came from (a file path or a manifest table), for messages.
+    pub source: String,
+    /// Per-rule level, keyed by rule id.
+    pub rule_levels: BTreeMap<&'static str, RuleLevel>,
+    pub include_tests: Option<bool>,
+    pub exclude: Vec<String>,
+    /// `blocking.extra`: (path, rule id) pairs added to the catalog.
+    pub blocking_extra: Vec<(String, &'static str)>,
+    /// `blocking.allow`: paths (and everything under them) never reported.
+    pub blocking_allow: Vec<String>,
+}
+
+/// What `[rules]` says about one rule.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RuleLevel {
+    Off,
+    Severity(Severity),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawConfig {
+    /// Values are checked by hand so that a wrong one names its rule.
+    #[serde(default)]
+    rules: BTreeMap<String, serde_json::Value>,
+    include_tests: Option<bool>,
+    #[serde(default)]
+    exclude: Vec<String>,
+    #[serde(default)]
+    blocking: RawBlocking,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBlocking {
+    #[serde(default)]
+    extra: Vec<RawExtra>,
+    #[serde(default)]
+    allow: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawExtra {
+    path: String,
+    rule: String,
+}
+
+/// Reads and validates a `stallcheck.toml`-shaped file.
+pub fn load_file(path: &Path) -> Result<Config, String> {
+    let source = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|err| {
+        format!(
+            "cannot read configuration `{source}`: {}",
+            crate::workspace::io_reason(&err)
+        )
+    })?;
+    parse_toml(&text, &source)
+}
+
+/// Parses TOML text; `source` names the file in error messages.
+pub fn parse_toml(text: &str, source: &str) -> Result<Config, String> {
+    let raw: RawConfig = toml::from_str(text).map_err(|err| {
+        let position = err
+            .span()
+            .map(|span| line_col(text, span.start))
+            .unwrap_or_default();
+        format!(
+            "invalid configuration `{source}`{position}: {}",
+            err.message().trim()
+        )
+    })?;
+    validate(raw, source)
+}
+
+/// Parses a manifest's `[*.metadata.stallcheck]` table (as `cargo metadata` gives it).
+pub fn from_metadata(value: &serde_json::Value, source: &str) -> Result<Config, String> {
+    let raw = RawConfig::deserialize(value)
+        .map_err(|err| format!("invalid configuration in {source}: {err}"))?;
+    validate(raw, source)
+}
+
+fn validate(raw: RawConfig, source: &str) -> Result<Config, String> {
+    let mut rule_levels = BTreeMap::new();
+    for (id, level) in &raw.rules {
+        let rule = known_rule(id, source, "[rules]")?;
+        let parsed = match level.as_str() {
+            Some("off") => Some(RuleLevel::Off),
+            Some(text) => Severity::parse(text).map(RuleLevel::Severity),
+            None => None,
+        };
+        let level = parsed.ok_or_else(|| {
+            format!(
+                "invalid configuration `{source}`: [rules] {id} = {level}: expected \"error\", \"warning\", \"note\" or \"off\""
+            )
+        })?;
+        rule_levels.insert(rule.id, level);
+    }
+    let mut blocking_extra = Vec::new();
+    for extra in raw.blocking.extra {
+        let rule = known_rule(&extra.rule, source, "blocking.extra")?;
+        blocking_extra.push((extra.path, rule.id));
+    }
+    Ok(Config {
+        source: source.to_string(),
+        rule_levels,
+        include_tests: raw.include_tests,
+        exclude: raw.exclude,
+        blocking_extra,
+        blocking_allow: raw.blocking.allow,
+    })
+}
+
+fn known_rule(id: &str, source: &str, key: &str) -> Result<&'static rules::Rule, String> {
+    rules::find(id).ok_or_else(|| {
+        format!("invalid configuration `{source}`: {key}: unknown rule `{id}` (`stallcheck rules` lists them)")
+    })
+}
+
+/// ":line:column" (1-based) of a byte offset, for TOML errors.
+fn line_col(text: &str, offset: usize) -> String {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before
+        .rsplit('\n')
+        .next()
+        .map_or(0, |tail| tail.chars().count())
+        + 1;
+    format!(":{line}:{column}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn first_rule() -> &'static rules::Rule {
+        rules::ALL
+            .first()
+            .expect("the rule registry lists at least one rule")
+    }
+
+    #[test]
+    fn full_configuration_is_read() {
+        let id = first_rule().id;
+        let text = format!(
+            "include-tests = true\nexclude = [\"gen/**\"]\n[rules]\n{id} = \"off\"\n[blocking]\nextra = [{{ path = \"my::query\", rule = \"{id}\" }}]\nallow = [\"std::fs::metadata\"]\n"
+        );
+        let config = parse_toml(&text, "stallcheck.toml").unwrap();
+        assert_eq!(config.include_tests, Some(true));
+        assert_eq!(config.exclude, vec!["gen/**".to_string()]);
+        assert_eq!(config.rule_levels.get(id), Some(&RuleLevel::Off));
+        assert_eq!(config.blocking_extra, vec![("my::query".to_string(), id)]);
+        assert_eq!(config.blocking_allow, vec!["std::fs::metadata".to_string()]);
+    }
+
+    #[test]
+    fn unknown_key_names_file_position_and_key() {
+        let err =
+            parse_toml("include-tests = true\nexclud = []\n", "cfg/stallcheck.toml").unwrap_err();
+        assert!(
+            err.starts_with("invalid configuration `cfg/stallcheck.toml`:2:1:"),
+            "{err}"
+        );
+        assert!(err.contains("exclud"), "{err}");
+        assert!(!err.contains('\n'), "one line: {err}");
+    }
+
+    #[test]
+    fn unknown_rule_id_is_named() {
+        let err = parse_toml("[rules]\nno-such-rule = \"error\"\n", "stallcheck.toml").unwrap_err();
+        assert!(err.contains("unknown rule `no-such-rule`"), "{err}");
+    }
+
+    #[test]
+    fn non_string_severity_names_the_rule() {
+        let text = format!("[rules]\n{} = []\n", first_rule().id);
+        let err = parse_toml(&text, "stallcheck.toml").unwrap_err();
+        assert!(err.contains(first_rule().id) && err.contains("[]"), "{err}");
+    }
+
+    #[test]
+    fn bad_severity_is_named() {
+        let text = format!("[rules]\n{} = \"loud\"\n", first_rule().id);
+        let err = parse_toml(&text, "stallcheck.toml").unwrap_err();
+        assert!(err.contains("\"loud\""), "{err}");
+    }
+
+    #[test]
+    fn manifest_table_with_unknown_key_is_an_error() {
+        let value = serde_json::json!({ "include_tests": true });
+        let err = from_metadata(&value, "[package.metadata.stallcheck]").unwrap_err();
+        assert!(
+            err.contains("[package.metadata.stallcheck]") && err.contains("include_tests"),
+            "{err}"
+        );
+    }
+}

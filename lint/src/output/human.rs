@@ -1,0 +1,220 @@
+//! rustc-shaped diagnostics through annotate-snippets:
+//!
+//! ```text
+//! warning[blocking-fs]: `std::fs::read` blocks the executor thread
+//!  --> src/lib.rs:3:5
+//!   |
+//! 3 |     std::fs::read("x");
+//!   |     ^^^^^^^^^^^^^^^^^^
+//!   |
+//!   = help: use `tokio::fs::read(..).await`
+//! ```
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+use annotate_snippets::{AnnotationKind, Group, Level, Origin, Renderer, Snippet};
+
+use super::{RenderOptions, SourceLookup, counts};
+use crate::driver::Report;
+use crate::finding::{Finding, InputError, Severity, Span};
+
+pub fn render(report: &Report, options: RenderOptions, sources: SourceLookup<'_>) -> String {
+    let renderer = if options.color {
+        Renderer::styled()
+    } else {
+        Renderer::plain()
+    };
+    let mut cache = SourceCache {
+        lookup: sources,
+        files: HashMap::new(),
+    };
+    let mut out = String::new();
+    for error in &report.errors {
+        let source = cache.get(&error.path);
+        push_block(
+            &mut out,
+            &renderer.render(&[input_error_group(error, source.as_deref())]),
+        );
+    }
+    for finding in &report.findings {
+        let source = cache.get(&finding.path);
+        push_block(
+            &mut out,
+            &renderer.render(&finding_groups(finding, source.as_deref())),
+        );
+    }
+    if !options.quiet {
+        out.push_str(&summary(report));
+        out.push('\n');
+    }
+    out
+}
+
+fn push_block(out: &mut String, block: &str) {
+    out.push_str(block);
+    out.push_str("\n\n");
+}
+
+/// Reads each file at most once per render.
+struct SourceCache<'a> {
+    lookup: SourceLookup<'a>,
+    files: HashMap<String, Option<std::rc::Rc<str>>>,
+}
+
+impl SourceCache<'_> {
+    fn get(&mut self, path: &str) -> Option<std::rc::Rc<str>> {
+        let lookup = self.lookup;
+        self.files
+            .entry(path.to_string())
+            .or_insert_with(|| lookup(path).map(std::rc::Rc::from))
+            .clone()
+    }
+}
+
+fn level(severity: Severity) -> Level<'static> {
+    match severity {
+        Severity::Error => Level::ERROR,
+        Severity::Warning => Level::WARNING,
+        Severity::Note => Level::NOTE,
+    }
+}
+
+fn finding_groups<'a>(finding: &'a Finding, source: Option<&'a str>) -> Vec<Group<'a>> {
+    let title = level(finding.severity)
+        .primary_title(finding.message.as_str())
+        .id(finding.rule);
+    let mut spans: Vec<(Span, Option<&str>)> = vec![(finding.span, None)];
+    spans.extend(
+        finding
+            .labels
+            .iter()
+            .map(|label| (label.span, Some(label.message.as_str()))),
+    );
+    let mut group = match source.and_then(|source| excerpt(source, &finding.path, &spans)) {
+        Some(snippet) => title.element(snippet),
+        None => title.element(origin(&finding.path, finding.span)),
+    };
+    if !finding.help.is_empty() {
+        group = group.element(Level::HELP.message(finding.help.as_str()));
+    }
+    for note in &finding.notes {
+        group = group.element(Level::NOTE.message(note.as_str()));
+    }
+    vec![group]
+}
+
+fn input_error_group<'a>(error: &'a InputError, source: Option<&'a str>) -> Group<'a> {
+    let title = Level::ERROR.primary_title(error.message.as_str());
+    match error.span {
+        Some(span) => match source.and_then(|source| excerpt(source, &error.path, &[(span, None)]))
+        {
+            Some(snippet) => title.element(snippet),
+            None => title.element(origin(&error.path, span)),
+        },
+        None => title.element(Origin::path(error.path.as_str())),
+    }
+}
+
+fn origin(path: &str, span: Span) -> Origin<'_> {
+    Origin::path(path).line(span.line).char_column(span.column)
+}
+
+/// The source lines covering every span, with the first span as the primary
+/// annotation and the others as labelled context; `None` when a span does
+/// not fit the text (the file changed since it was analysed).
+fn excerpt<'a>(
+    source: &'a str,
+    path: &'a str,
+    spans: &[(Span, Option<&'a str>)],
+) -> Option<Snippet<'a, annotate_snippets::Annotation<'a>>> {
+    let first_line = spans.iter().map(|(span, _)| span.line).min()?;
+    let last_line = spans
+        .iter()
+        .map(|(span, _)| span.end_line.max(span.line))
+        .max()?;
+    let lines: Vec<&str> = source
+        .split_inclusive('\n')
+        .skip(first_line.checked_sub(1)?)
+        .take(last_line - first_line + 1)
+        .collect();
+    if lines.len() != last_line - first_line + 1 {
+        return None;
+    }
+    let text: String = lines.concat();
+    let text = text.trim_end_matches(['\n', '\r']).to_string();
+    let mut annotations = Vec::new();
+    for (index, (span, label)) in spans.iter().enumerate() {
+        let start = offset(&lines, span.line - first_line, span.column)?;
+        let end = offset(
+            &lines,
+            span.end_line.max(span.line) - first_line,
+            span.end_column,
+        )?
+        .max(start);
+        let kind = if index == 0 {
+            AnnotationKind::Primary
+        } else {
+            AnnotationKind::Context
+        };
+        let annotation = kind.span(start..end.min(text.len()).max(start));
+        annotations.push(match label {
+            Some(label) => annotation.label(*label),
+            None => annotation,
+        });
+    }
+    let snippet = Snippet::source(text)
+        .line_start(first_line)
+        .path(path)
+        .fold(true)
+        .annotations(annotations);
+    Some(snippet)
+}
+
+/// Byte offset in the excerpt of a 1-based character column on a line of it.
+fn offset(lines: &[&str], line_index: usize, column: usize) -> Option<usize> {
+    let before: usize = lines.get(..line_index)?.iter().map(|line| line.len()).sum();
+    let line = lines.get(line_index)?;
+    let chars = column.saturating_sub(1);
+    let within = line
+        .char_indices()
+        .nth(chars)
+        .map_or(line.trim_end_matches(['\n', '\r']).len(), |(at, _)| at);
+    Some(before + within)
+}
+
+/// `1 error, 2 warnings, 0 notes; 1 file not analysed; 12 files (3456 lines) in 0.05s`
+pub fn summary(report: &Report) -> String {
+    let (errors, warnings, notes) = counts(report);
+    let mut line = String::from("stallcheck: ");
+    if report.findings.is_empty() {
+        line.push_str("no findings");
+    } else {
+        let _ = write!(
+            line,
+            "{}, {}, {}",
+            plural(errors, "error"),
+            plural(warnings, "warning"),
+            plural(notes, "note")
+        );
+    }
+    if !report.errors.is_empty() {
+        let _ = write!(line, "; {}", plural(report.errors.len(), "input error"));
+    }
+    let _ = write!(
+        line,
+        "; {} ({}) read in {:.2}s",
+        plural(report.files, "file"),
+        plural(report.lines, "line"),
+        report.elapsed.as_secs_f64()
+    );
+    line
+}
+
+fn plural(count: usize, noun: &str) -> String {
+    if count == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{count} {noun}s")
+    }
+}

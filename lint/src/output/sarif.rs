@@ -1,0 +1,215 @@
+//! `--format sarif`: SARIF 2.1.0 as GitHub code scanning reads it.
+//!
+//! Paths are relative to `%SRCROOT%` (the analysed root). Each result carries
+//! a `partialFingerprints` entry that does not depend on line numbers: a hash
+//! of the rule, the path, the enclosing function, the resolved callee and the
+//! occurrence index of that combination, so that code scanning keeps tracking
+//! an alert when lines above it move.
+
+use std::collections::HashMap;
+
+use serde_json::{Value, json};
+
+use crate::driver::Report;
+use crate::finding::{Finding, Span};
+use crate::rules;
+
+const SCHEMA_URI: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+const INFORMATION_URI: &str = "https://example.invalid/stallcheck";
+/// The key under `partialFingerprints`; bump the suffix if the hash input changes.
+pub const FINGERPRINT_KEY: &str = "stallcheck/v1";
+
+pub fn to_value(report: &Report) -> Value {
+    json!({
+        "$schema": SCHEMA_URI,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": { "driver": {
+                "name": "stallcheck",
+                "version": env!("CARGO_PKG_VERSION"),
+                "semanticVersion": env!("CARGO_PKG_VERSION"),
+                "informationUri": INFORMATION_URI,
+                "rules": rules::ALL.iter().map(|rule| rule_descriptor(rule)).collect::<Vec<_>>(),
+            }},
+            // Columns count characters (proc-macro2's columns), not UTF-16 units.
+            "columnKind": "unicodeCodePoints",
+            "originalUriBaseIds": {
+                "%SRCROOT%": { "uri": directory_uri(&report.root.display().to_string()) },
+            },
+            "results": results(report),
+            "invocations": [{
+                "executionSuccessful": true,
+                "toolExecutionNotifications": report.errors.iter().map(|error| {
+                    let mut location = json!({ "artifactLocation": artifact(&error.path) });
+                    if let Some(span) = error.span {
+                        location["region"] = region(span);
+                    }
+                    json!({
+                        "level": "error",
+                        "message": { "text": error.message },
+                        "locations": [{ "physicalLocation": location }],
+                    })
+                }).collect::<Vec<_>>(),
+            }],
+        }],
+    })
+}
+
+fn rule_descriptor(rule: &rules::Rule) -> Value {
+    let doc = rule.doc();
+    json!({
+        "id": rule.id,
+        "name": camel_case(rule.id),
+        "shortDescription": { "text": rule.summary },
+        "fullDescription": { "text": rule.summary },
+        "help": { "text": doc, "markdown": doc },
+        "defaultConfiguration": { "level": rule.default_severity.as_str() },
+        "properties": { "tags": ["async", "performance"], "precision": "high" },
+    })
+}
+
+fn results(report: &Report) -> Vec<Value> {
+    let mut occurrences: HashMap<(&str, &str, Option<&str>, &str), usize> = HashMap::new();
+    report
+        .findings
+        .iter()
+        .map(|finding| {
+            let key = (
+                finding.rule,
+                finding.path.as_str(),
+                finding.function.as_deref(),
+                finding.callee.as_str(),
+            );
+            let index = occurrences.entry(key).or_insert(0);
+            let fingerprint = fingerprint(finding, *index);
+            *index += 1;
+            result(finding, fingerprint)
+        })
+        .collect()
+}
+
+fn result(finding: &Finding, fingerprint: String) -> Value {
+    let mut text = finding.message.clone();
+    if !finding.help.is_empty() {
+        text.push_str("\nhelp: ");
+        text.push_str(&finding.help);
+    }
+    let mut location = json!({
+        "physicalLocation": { "artifactLocation": artifact(&finding.path), "region": region(finding.span) },
+    });
+    if let Some(function) = &finding.function {
+        location["logicalLocations"] =
+            json!([{ "fullyQualifiedName": function, "kind": "function" }]);
+    }
+    let mut value = json!({
+        "ruleId": finding.rule,
+        "level": finding.severity.as_str(),
+        "message": { "text": text },
+        "locations": [location],
+        "partialFingerprints": { FINGERPRINT_KEY: fingerprint },
+        "properties": { "confidence": finding.confidence.as_str() },
+    });
+    if let Some(index) = rules::ALL.iter().position(|rule| rule.id == finding.rule) {
+        value["ruleIndex"] = json!(index);
+    }
+    if !finding.labels.is_empty() {
+        value["relatedLocations"] = finding
+            .labels
+            .iter()
+            .enumerate()
+            .map(|(id, label)| {
+                json!({
+                    "id": id,
+                    "message": { "text": label.message },
+                    "physicalLocation": { "artifactLocation": artifact(&finding.path), "region": region(label.span) },
+                })
+            })
+            .collect();
+    }
+    value
+}
+
+fn artifact(path: &str) -> Value {
+    json!({ "uri": encode_uri_path(path), "uriBaseId": "%SRCROOT%" })
+}
+
+fn region(span: Span) -> Value {
+    json!({
+        "startLine": span.line,
+        "startColumn": span.column,
+        "endLine": span.end_line.max(span.line),
+        "endColumn": span.end_column.max(1),
+    })
+}
+
+/// The line-independent identity of a finding (FNV-1a 64, stable across
+/// platforms and releases, unlike `std`'s hasher).
+pub fn fingerprint(finding: &Finding, occurrence: usize) -> String {
+    let function = finding.function.as_deref().unwrap_or("");
+    let input = format!(
+        "{}\0{}\0{}\0{}\0{}",
+        finding.rule, finding.path, function, finding.callee, occurrence
+    );
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in input.bytes() {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    format!("{hash:016x}")
+}
+
+/// `file:///abs/root/` with reserved characters percent-encoded.
+fn directory_uri(root: &str) -> String {
+    let path = root.replace('\\', "/");
+    let path = if path.starts_with('/') {
+        path
+    } else {
+        format!("/{path}")
+    };
+    let mut uri = format!("file://{}", encode_uri_path(&path));
+    if !uri.ends_with('/') {
+        uri.push('/');
+    }
+    uri
+}
+
+/// Percent-encodes everything but unreserved characters and `/`.
+fn encode_uri_path(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for byte in path.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~' | b'/') {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+fn camel_case(id: &str) -> String {
+    id.split('-')
+        .map(|word| {
+            let mut chars = word.chars();
+            chars
+                .next()
+                .map(|first| first.to_uppercase().chain(chars).collect::<String>())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uri_encoding_keeps_slashes_and_escapes_spaces() {
+        assert_eq!(directory_uri("/tmp/my crate"), "file:///tmp/my%20crate/");
+        assert_eq!(encode_uri_path("src/a b.rs"), "src/a%20b.rs");
+    }
+
+    #[test]
+    fn rule_names_are_camel_case() {
+        assert_eq!(camel_case("block-on-in-async"), "BlockOnInAsync");
+    }
+}

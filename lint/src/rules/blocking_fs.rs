@@ -1,0 +1,66 @@
+//! ## What it does
+//! Flags blocking filesystem calls inside async code: the `std::fs`
+//! functions, `File::open`/`File::create` and reads and writes of a
+//! `std::fs::File`, `OpenOptions::open`, and the `Path`/`PathBuf` methods
+//! that query the filesystem (`exists`, `is_file`, `is_dir`, `metadata`,
+//! `canonicalize`, `read_dir`, `read_link`, `try_exists`,
+//! `symlink_metadata`).
+//!
+//! ## Why is this bad?
+//! Filesystem calls block the executor thread until the kernel answers. That
+//! is usually fast, and occasionally (network filesystems, a busy disk,
+//! a large file) very slow, which stalls every task on the thread.
+//!
+//! ## Example
+//! ```rust,ignore
+//! async fn load(path: &Path) -> io::Result<String> {
+//!     std::fs::read_to_string(path)
+//! }
+//! ```
+//!
+//! ## Use instead
+//! ```rust,ignore
+//! async fn load(path: &Path) -> io::Result<String> {
+//!     tokio::fs::read_to_string(path).await
+//! }
+//! ```
+//!
+//! ## Known problems
+//! A `File` obtained from a function whose return type is not known (a
+//! helper of your crate, a struct field) is not typed yet, so reads through
+//! it are not reported.
+
+use super::{Rule, last_segment, offload_call};
+use crate::analysis::AsyncRuntime;
+use crate::finding::Severity;
+
+pub static RULE: Rule = Rule {
+    id: "blocking-fs",
+    default_severity: Severity::Warning,
+    summary: "a blocking filesystem call runs on the executor thread",
+    source: include_str!("blocking_fs.rs"),
+    message,
+    help,
+};
+
+fn message(callee: &str, context: &str) -> String {
+    format!("blocking filesystem call `{callee}` in {context}")
+}
+
+fn help(runtime: AsyncRuntime, callee: &str) -> String {
+    let module = match runtime {
+        AsyncRuntime::Tokio | AsyncRuntime::Unknown => "tokio::fs",
+        AsyncRuntime::AsyncStd => "async_std::fs",
+        AsyncRuntime::Smol => "smol::fs",
+    };
+    let offload = offload_call(runtime);
+    match callee.strip_prefix("std::fs::") {
+        Some(function) if !function.contains("::") => {
+            format!("use `{module}::{function}(..).await`, or move the work into `{offload}`")
+        }
+        _ => format!(
+            "use the `{module}` equivalent of `{}` and `.await` it, or move the work into `{offload}`",
+            last_segment(callee)
+        ),
+    }
+}

@@ -1,0 +1,49 @@
+//! ## What it does
+//! Flags `std::thread::sleep` inside async code, however it is named
+//! (`std::thread::sleep(d)`, `thread::sleep(d)`, or `sleep(d)` after
+//! `use std::thread::sleep`).
+//!
+//! ## Why is this bad?
+//! It puts the executor thread to sleep: no other task on that thread makes
+//! progress for the whole duration. On a current-thread runtime the entire
+//! program stops.
+//!
+//! ## Example
+//! ```rust,ignore
+//! async fn retry() {
+//!     std::thread::sleep(Duration::from_millis(100));
+//! }
+//! ```
+//!
+//! ## Use instead
+//! ```rust,ignore
+//! async fn retry() {
+//!     tokio::time::sleep(Duration::from_millis(100)).await;
+//! }
+//! ```
+
+use super::Rule;
+use crate::analysis::AsyncRuntime;
+use crate::finding::Severity;
+
+pub static RULE: Rule = Rule {
+    id: "blocking-sleep",
+    default_severity: Severity::Warning,
+    summary: "the executor thread sleeps",
+    source: include_str!("blocking_sleep.rs"),
+    message,
+    help,
+};
+
+fn message(callee: &str, context: &str) -> String {
+    format!("blocking sleep `{callee}` in {context}")
+}
+
+fn help(runtime: AsyncRuntime, _callee: &str) -> String {
+    match runtime {
+        AsyncRuntime::Tokio | AsyncRuntime::Unknown => "use `tokio::time::sleep(..).await`",
+        AsyncRuntime::AsyncStd => "use `async_std::task::sleep(..).await`",
+        AsyncRuntime::Smol => "use `smol::Timer::after(..).await`",
+    }
+    .to_string()
+}

@@ -1,0 +1,700 @@
+//! Discovery: what to lint, found from PATH without executing anything.
+//!
+//! PATH is a crate or workspace directory, a `Cargo.toml`, a directory of `.rs`
+//! files without a manifest, or one `.rs` file. With a manifest, packages and
+//! targets come from `cargo metadata --no-deps` (which never runs build scripts
+//! or proc macros) and each target's module tree is walked from its root file
+//! by the driver, with [`child_module_location`] deciding where `mod a;` lives.
+//! Without a manifest, every `.rs` file under PATH is linted, honouring
+//! `.gitignore`.
+
+use std::path::{Component, Path, PathBuf};
+
+use cargo_metadata::{DependencyKind, Metadata, MetadataCommand, Package, TargetKind};
+
+use crate::analysis::{AsyncRuntime, Edition, ModuleDecl};
+use crate::driver::FatalError;
+
+/// Where a target's files come from.
+#[derive(Clone, Debug)]
+pub struct Discovery {
+    /// The analysed root: a canonical directory; finding paths are relative to it.
+    pub root: PathBuf,
+    pub layout: Layout,
+}
+
+#[derive(Clone, Debug)]
+pub enum Layout {
+    /// A crate or workspace: module trees walked from each target's root file.
+    Manifest(ManifestLayout),
+    /// Loose `.rs` files (no manifest, or a single file): each file on its own.
+    Loose(Vec<PathBuf>),
+}
+
+#[derive(Clone, Debug)]
+pub struct ManifestLayout {
+    /// The `Cargo.toml` PATH named (or found in PATH).
+    pub manifest_path: PathBuf,
+    pub packages: Vec<PackageTargets>,
+    /// `[workspace.metadata.stallcheck]` or `[package.metadata.stallcheck]`
+    /// of the manifest PATH named, with the table's name, when present.
+    pub metadata_config: Option<(String, serde_json::Value)>,
+}
+
+/// One package and the root files of its targets.
+#[derive(Clone, Debug)]
+pub struct PackageTargets {
+    pub name: String,
+    /// The library target's crate name (`my_crate` for package `my-crate`):
+    /// inside the package, its own paths are spelled `crate::..`.
+    pub lib_name: Option<String>,
+    /// The package directory (canonical); no file outside it is read.
+    pub dir: PathBuf,
+    pub runtime: AsyncRuntime,
+    pub targets: Vec<TargetRoot>,
+}
+
+#[derive(Clone, Debug)]
+pub struct TargetRoot {
+    pub root_file: PathBuf,
+    pub edition: Edition,
+    /// `tests/` and `benches/` targets: linted only with `--include-tests`.
+    pub is_test: bool,
+}
+
+/// Finds what PATH designates. Errors are one line and name the problem.
+pub fn discover(path: &Path) -> Result<Discovery, FatalError> {
+    let metadata = std::fs::metadata(path).map_err(|err| {
+        FatalError(format!(
+            "cannot read `{}`: {}",
+            path.display(),
+            io_reason(&err)
+        ))
+    })?;
+    let canonical = path.canonicalize().map_err(|err| {
+        FatalError(format!(
+            "cannot resolve `{}`: {}",
+            path.display(),
+            io_reason(&err)
+        ))
+    })?;
+    if metadata.is_dir() {
+        let manifest = canonical.join("Cargo.toml");
+        if manifest.is_file() {
+            return discover_manifest(&manifest);
+        }
+        return discover_loose_dir(path, &canonical);
+    }
+    if canonical
+        .file_name()
+        .is_some_and(|name| name == "Cargo.toml")
+    {
+        return discover_manifest(&canonical);
+    }
+    if canonical.extension().is_some_and(|ext| ext == "rs") {
+        let root = canonical
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("/"));
+        return Ok(Discovery {
+            root,
+            layout: Layout::Loose(vec![canonical]),
+        });
+    }
+    Err(FatalError(format!(
+        "`{}` is not a Rust file, a `Cargo.toml` or a directory",
+        path.display()
+    )))
+}
+
+fn discover_loose_dir(shown: &Path, dir: &Path) -> Result<Discovery, FatalError> {
+    let mut files = Vec::new();
+    // `require_git(false)`: honour `.gitignore` even outside a git checkout.
+    // Symbolic links are not followed, so link loops cannot trap the walk.
+    for entry in ignore::WalkBuilder::new(dir)
+        .require_git(false)
+        .build()
+        .flatten()
+    {
+        let is_file = entry.file_type().is_some_and(|kind| kind.is_file());
+        if is_file && entry.path().extension().is_some_and(|ext| ext == "rs") {
+            files.push(entry.into_path());
+        }
+    }
+    if files.is_empty() {
+        return Err(FatalError(format!(
+            "no Rust source found in `{}` (no Cargo.toml and no .rs file)",
+            shown.display()
+        )));
+    }
+    files.sort();
+    Ok(Discovery {
+        root: dir.to_path_buf(),
+        layout: Layout::Loose(files),
+    })
+}
+
+fn discover_manifest(manifest: &Path) -> Result<Discovery, FatalError> {
+    let metadata = MetadataCommand::new()
+        .manifest_path(manifest)
+        .no_deps()
+        .exec()
+        .map_err(|err| FatalError(metadata_error(manifest, err)))?;
+    let root = manifest.parent().map(Path::to_path_buf).unwrap_or_default();
+    let is_workspace_root = canonical_or_same(metadata.workspace_root.as_std_path()) == root;
+    let selected: Vec<&Package> = if is_workspace_root {
+        metadata.workspace_packages()
+    } else {
+        metadata
+            .packages
+            .iter()
+            .filter(|package| canonical_or_same(package.manifest_path.as_std_path()) == manifest)
+            .collect()
+    };
+    let metadata_config = metadata_config(&metadata, &selected, is_workspace_root);
+    let packages: Vec<PackageTargets> = selected.into_iter().map(package_targets).collect();
+    if packages.iter().all(|package| package.targets.is_empty()) {
+        return Err(FatalError(format!(
+            "no Rust source found: `{}` has no package with a library, binary, example, test or bench target",
+            manifest.display()
+        )));
+    }
+    Ok(Discovery {
+        root,
+        layout: Layout::Manifest(ManifestLayout {
+            manifest_path: manifest.to_path_buf(),
+            packages,
+            metadata_config,
+        }),
+    })
+}
+
+fn metadata_config(
+    metadata: &Metadata,
+    selected: &[&Package],
+    is_workspace_root: bool,
+) -> Option<(String, serde_json::Value)> {
+    if is_workspace_root && let Some(table) = metadata.workspace_metadata.get("stallcheck") {
+        return Some(("[workspace.metadata.stallcheck]".to_string(), table.clone()));
+    }
+    let [package] = selected else { return None };
+    let table = package.metadata.get("stallcheck")?;
+    Some(("[package.metadata.stallcheck]".to_string(), table.clone()))
+}
+
+fn package_targets(package: &Package) -> PackageTargets {
+    let dir = package
+        .manifest_path
+        .parent()
+        .map(|dir| canonical_or_same(dir.as_std_path()))
+        .unwrap_or_default();
+    let targets = package
+        .targets
+        .iter()
+        .filter_map(|target| {
+            let is_test = target
+                .kind
+                .iter()
+                .any(|kind| matches!(kind, TargetKind::Test | TargetKind::Bench));
+            let is_code = target.kind.iter().any(is_linted_kind);
+            (is_code || is_test).then(|| TargetRoot {
+                root_file: canonical_or_same(target.src_path.as_std_path()),
+                edition: Edition::parse(target.edition.as_str()).unwrap_or(Edition::E2024),
+                is_test,
+            })
+        })
+        .collect();
+    let lib_name = package
+        .targets
+        .iter()
+        .find(|target| {
+            target.kind.iter().any(|kind| {
+                matches!(
+                    kind,
+                    TargetKind::Lib | TargetKind::RLib | TargetKind::ProcMacro
+                )
+            })
+        })
+        .map(|target| target.name.replace('-', "_"));
+    PackageTargets {
+        name: package.name.to_string(),
+        lib_name,
+        dir,
+        runtime: runtime_of(package),
+        targets,
+    }
+}
+
+/// Libraries, binaries and examples; never build scripts.
+fn is_linted_kind(kind: &TargetKind) -> bool {
+    matches!(
+        kind,
+        TargetKind::Lib
+            | TargetKind::RLib
+            | TargetKind::DyLib
+            | TargetKind::CDyLib
+            | TargetKind::StaticLib
+            | TargetKind::ProcMacro
+            | TargetKind::Bin
+            | TargetKind::Example
+    )
+}
+
+/// The async runtime a package depends on; tokio wins when several are present
+/// because its help text is the most common alternative.
+pub fn runtime_of(package: &Package) -> AsyncRuntime {
+    let depends_on = |name: &str| {
+        package
+            .dependencies
+            .iter()
+            .any(|dep| dep.name == name && dep.kind != DependencyKind::Build)
+    };
+    if depends_on("tokio") {
+        AsyncRuntime::Tokio
+    } else if depends_on("async-std") {
+        AsyncRuntime::AsyncStd
+    } else if depends_on("smol") {
+        AsyncRuntime::Smol
+    } else {
+        AsyncRuntime::Unknown
+    }
+}
+
+/// Turns `cargo metadata`'s multi-line stderr into one line naming the problem.
+fn metadata_error(manifest: &Path, err: cargo_metadata::Error) -> String {
+    match err {
+        cargo_metadata::Error::CargoMetadata { stderr } => {
+            let lines: Vec<&str> = stderr
+                .lines()
+                .map(str::trim)
+                .filter(|line| !line.is_empty() && *line != "Caused by:")
+                .collect();
+            let first = lines
+                .first()
+                .map(|line| line.trim_start_matches("error: "))
+                .unwrap_or("unknown error");
+            match lines.get(1) {
+                Some(cause) => format!(
+                    "cannot read the manifest `{}`: {first}: {cause}",
+                    manifest.display()
+                ),
+                None => format!("cannot read the manifest `{}`: {first}", manifest.display()),
+            }
+        }
+        cargo_metadata::Error::Io(io) => {
+            format!(
+                "cannot run `cargo metadata` for `{}` (is cargo installed?): {io}",
+                manifest.display()
+            )
+        }
+        other => format!("cannot read the manifest `{}`: {other}", manifest.display()),
+    }
+}
+
+fn canonical_or_same(path: &Path) -> PathBuf {
+    path.canonicalize().unwrap_or_else(|_| path.to_path_buf())
+}
+
+/// The OS error text without the "(os error N)" suffix.
+pub(crate) fn io_reason(err: &std::io::Error) -> String {
+    let text = err.to_string();
+    match text.find(" (os error") {
+        Some(cut) => text[..cut].to_lowercase(),
+        None => text,
+    }
+}
+
+/// A module file being walked: its path and the directory where its
+/// `mod child;` declarations are looked up.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ModuleFile {
+    pub path: PathBuf,
+    /// For crate roots, `mod.rs` files and files loaded through `#[path]`: the
+    /// file's own directory. For `a.rs`: the sibling directory `a/`.
+    pub child_dir: PathBuf,
+}
+
+impl ModuleFile {
+    /// A target's root file (`lib.rs`, `main.rs`, `src/bin/x.rs`, ...).
+    pub fn crate_root(path: PathBuf) -> ModuleFile {
+        let child_dir = parent_dir(&path);
+        ModuleFile { path, child_dir }
+    }
+}
+
+/// Where rustc looks for the file of a `mod name;` declaration.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChildLocation {
+    /// Tried in order; the first that exists is the module's file.
+    pub candidates: Vec<ModuleFile>,
+}
+
+/// Applies rustc's rules for out-of-line modules:
+/// - `mod a;` in a file whose children live in `D` (see [`ModuleFile`]) is
+///   `D/a.rs` or `D/a/mod.rs`; enclosing inline modules add one directory
+///   each (their `#[path]` value instead of their name when they have one);
+/// - `#[path = "p"] mod a;` outside inline modules is relative to the
+///   declaring file's own directory, inside inline modules to `D` plus the
+///   inline components;
+/// - a file loaded through `#[path]` owns its directory, like a `mod.rs`.
+pub fn child_module_location(parent: &ModuleFile, decl: &ModuleDecl) -> ChildLocation {
+    if let Some(path_attr) = &decl.path_attr
+        && decl.inline_parents.is_empty()
+    {
+        return ChildLocation {
+            candidates: vec![path_loaded(parent_dir(&parent.path).join(path_attr))],
+        };
+    }
+    let mut base = parent.child_dir.clone();
+    for (name, path_attr) in &decl.inline_parents {
+        base.push(path_attr.as_deref().unwrap_or(name));
+    }
+    if let Some(path_attr) = &decl.path_attr {
+        return ChildLocation {
+            candidates: vec![path_loaded(base.join(path_attr))],
+        };
+    }
+    let own_dir = base.join(&decl.name);
+    ChildLocation {
+        candidates: vec![
+            ModuleFile {
+                path: base.join(format!("{}.rs", decl.name)),
+                child_dir: own_dir.clone(),
+            },
+            ModuleFile {
+                path: own_dir.join("mod.rs"),
+                child_dir: own_dir,
+            },
+        ],
+    }
+}
+
+fn path_loaded(path: PathBuf) -> ModuleFile {
+    let path = normalize_lexically(&path);
+    let child_dir = parent_dir(&path);
+    ModuleFile { path, child_dir }
+}
+
+fn parent_dir(path: &Path) -> PathBuf {
+    path.parent().map(Path::to_path_buf).unwrap_or_default()
+}
+
+/// Removes `.` and folds `..` without touching the filesystem, so that a
+/// `#[path = "../../x.rs"]` is judged by where it points, not by its text.
+pub fn normalize_lexically(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+/// `mod name;` declarations inside item-position macro invocations, such as
+/// tokio's `cfg_rt! { pub mod runtime; }`: rustc expands the macro and loads
+/// the module, but syn leaves the body as tokens, so the per-file analysis
+/// does not see them. Found by a token scan (no parse): inside a `name! { .. }`
+/// invocation (not a `macro_rules!` definition), `mod name;` with its
+/// `#[path]` and enclosing `mod a { .. }` parents. `#[cfg(test)]` ones are
+/// left out unless tests are included.
+pub fn module_decls_in_macros(source: &str, include_tests: bool) -> Vec<ModuleDecl> {
+    let Ok(tokens) = source.parse::<proc_macro2::TokenStream>() else {
+        return Vec::new();
+    };
+    let mut scan = MacroModuleScan {
+        include_tests,
+        parents: Vec::new(),
+        found: Vec::new(),
+    };
+    scan.walk(tokens, false);
+    scan.found
+}
+
+/// Whether a file may declare modules its analysis did not return: it spells
+/// `mod <name>;` more often than `reported` (a cheap byte scan that decides
+/// whether the token scan of [`module_decls_in_macros`] is worth running).
+pub fn may_hide_module_decls(source: &str, reported: usize) -> bool {
+    let bytes = source.as_bytes();
+    let mut spelled = 0;
+    let mut from = 0;
+    while let Some(at) = source[from..].find("mod ") {
+        let start = from + at;
+        from = start + 4;
+        let preceded_by_ident = start > 0 && is_ident_byte(bytes[start - 1]);
+        let name_end = from
+            + bytes[from..]
+                .iter()
+                .take_while(|byte| is_ident_byte(**byte))
+                .count();
+        let rest = source[name_end..].trim_start();
+        if !preceded_by_ident && name_end > from && rest.starts_with(';') {
+            spelled += 1;
+            if spelled > reported {
+                return true;
+            }
+        }
+    }
+    false
+}
+
+fn is_ident_byte(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || byte == b'_'
+}
+
+struct MacroModuleScan {
+    include_tests: bool,
+    parents: Vec<(String, Option<String>)>,
+    found: Vec<ModuleDecl>,
+}
+
+impl MacroModuleScan {
+    fn walk(&mut self, tokens: proc_macro2::TokenStream, in_macro: bool) {
+        use proc_macro2::{Delimiter, TokenTree};
+        let trees: Vec<TokenTree> = tokens.into_iter().collect();
+        let mut path_attr: Option<String> = None;
+        let mut cfg_test = false;
+        let mut index = 0;
+        while index < trees.len() {
+            match (&trees[index], trees.get(index + 1), trees.get(index + 2)) {
+                (TokenTree::Punct(hash), Some(TokenTree::Group(attr)), _)
+                    if hash.as_char() == '#' && attr.delimiter() == Delimiter::Bracket =>
+                {
+                    let text = attr.stream().to_string();
+                    if let Some(value) = path_attribute_value(&text) {
+                        path_attr = Some(value);
+                    }
+                    cfg_test |= text.replace(' ', "") == "cfg(test)";
+                    index += 2;
+                }
+                (TokenTree::Ident(word), Some(TokenTree::Punct(bang)), _)
+                    if word == "macro_rules" && bang.as_char() == '!' =>
+                {
+                    // A definition, not an expansion: its `mod`s are templates.
+                    index += 4;
+                }
+                (
+                    TokenTree::Ident(word),
+                    Some(TokenTree::Punct(bang)),
+                    Some(TokenTree::Group(body)),
+                ) if bang.as_char() == '!' && word != "mod" => {
+                    self.walk(body.stream(), true);
+                    index += 3;
+                }
+                (TokenTree::Ident(word), Some(TokenTree::Ident(name)), Some(next))
+                    if word == "mod" =>
+                {
+                    let skipped = cfg_test && !self.include_tests;
+                    match next {
+                        TokenTree::Punct(semi) if semi.as_char() == ';' && in_macro && !skipped => {
+                            self.found.push(ModuleDecl {
+                                name: name.to_string(),
+                                path_attr: path_attr.take(),
+                                inline_parents: self.parents.clone(),
+                                span: token_span(word.span(), semi.span()),
+                            });
+                        }
+                        TokenTree::Group(body)
+                            if body.delimiter() == Delimiter::Brace && !skipped =>
+                        {
+                            self.parents.push((name.to_string(), path_attr.take()));
+                            self.walk(body.stream(), in_macro);
+                            self.parents.pop();
+                        }
+                        _ => {}
+                    }
+                    path_attr = None;
+                    cfg_test = false;
+                    index += 3;
+                }
+                (TokenTree::Punct(punct), _, _) if punct.as_char() == ';' => {
+                    path_attr = None;
+                    cfg_test = false;
+                    index += 1;
+                }
+                (TokenTree::Group(group), _, _) if group.delimiter() == Delimiter::Brace => {
+                    path_attr = None;
+                    cfg_test = false;
+                    index += 1;
+                }
+                _ => index += 1,
+            }
+        }
+    }
+}
+
+/// `path = "x.rs"` (as tokens print) to `x.rs`.
+fn path_attribute_value(attr: &str) -> Option<String> {
+    let rest = attr
+        .trim()
+        .strip_prefix("path")?
+        .trim_start()
+        .strip_prefix('=')?
+        .trim();
+    let literal = rest.strip_prefix('"')?.strip_suffix('"')?;
+    Some(literal.replace("\\\\", "\\"))
+}
+
+fn token_span(start: proc_macro2::Span, end: proc_macro2::Span) -> crate::finding::Span {
+    let (start, end) = (start.start(), end.end());
+    crate::finding::Span {
+        line: start.line,
+        column: start.column + 1,
+        end_line: end.line,
+        end_column: end.column + 1,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::finding::Span;
+
+    fn decl(name: &str, path_attr: Option<&str>, parents: &[(&str, Option<&str>)]) -> ModuleDecl {
+        ModuleDecl {
+            name: name.to_string(),
+            path_attr: path_attr.map(str::to_string),
+            inline_parents: parents
+                .iter()
+                .map(|(name, attr)| (name.to_string(), attr.map(str::to_string)))
+                .collect(),
+            span: Span {
+                line: 1,
+                column: 1,
+                end_line: 1,
+                end_column: 1,
+            },
+        }
+    }
+
+    fn check(parent: &ModuleFile, decl: ModuleDecl, expected: &[(&str, &str)]) {
+        let location = child_module_location(parent, &decl);
+        let actual: Vec<(String, String)> = location
+            .candidates
+            .iter()
+            .map(|file| {
+                (
+                    file.path.display().to_string(),
+                    file.child_dir.display().to_string(),
+                )
+            })
+            .collect();
+        let expected: Vec<(String, String)> = expected
+            .iter()
+            .map(|(path, dir)| (path.to_string(), dir.to_string()))
+            .collect();
+        assert_eq!(actual, expected);
+    }
+
+    fn non_mod_rs(path: &str, child_dir: &str) -> ModuleFile {
+        ModuleFile {
+            path: PathBuf::from(path),
+            child_dir: PathBuf::from(child_dir),
+        }
+    }
+
+    #[test]
+    fn plain_mod_in_crate_root_is_sibling_file_or_mod_rs() {
+        check(
+            &ModuleFile::crate_root(PathBuf::from("/p/src/lib.rs")),
+            decl("a", None, &[]),
+            &[("/p/src/a.rs", "/p/src/a"), ("/p/src/a/mod.rs", "/p/src/a")],
+        );
+    }
+
+    #[test]
+    fn mod_in_non_mod_rs_file_lives_in_its_directory() {
+        check(
+            &non_mod_rs("/p/src/a.rs", "/p/src/a"),
+            decl("b", None, &[]),
+            &[
+                ("/p/src/a/b.rs", "/p/src/a/b"),
+                ("/p/src/a/b/mod.rs", "/p/src/a/b"),
+            ],
+        );
+    }
+
+    #[test]
+    fn inline_parents_add_directories() {
+        check(
+            &ModuleFile::crate_root(PathBuf::from("/p/src/lib.rs")),
+            decl("c", None, &[("outer", None), ("inner", Some("renamed"))]),
+            &[
+                ("/p/src/outer/renamed/c.rs", "/p/src/outer/renamed/c"),
+                ("/p/src/outer/renamed/c/mod.rs", "/p/src/outer/renamed/c"),
+            ],
+        );
+    }
+
+    #[test]
+    fn path_attribute_is_relative_to_the_declaring_files_directory() {
+        check(
+            &non_mod_rs("/p/src/a.rs", "/p/src/a"),
+            decl("x", Some("other/x_impl.rs"), &[]),
+            &[("/p/src/other/x_impl.rs", "/p/src/other")],
+        );
+    }
+
+    #[test]
+    fn path_attribute_inside_inline_module_of_non_mod_rs_file_starts_at_its_module_directory() {
+        check(
+            &non_mod_rs("/p/src/a.rs", "/p/src/a"),
+            decl("x", Some("x_impl.rs"), &[("inline", None)]),
+            &[("/p/src/a/inline/x_impl.rs", "/p/src/a/inline")],
+        );
+    }
+
+    /// (name, `#[path]`, inline parents) of each declaration found in macros.
+    type FoundDecl = (String, Option<String>, Vec<(String, Option<String>)>);
+
+    fn macro_decls(source: &str) -> Vec<FoundDecl> {
+        module_decls_in_macros(source, false)
+            .into_iter()
+            .map(|decl| (decl.name, decl.path_attr, decl.inline_parents))
+            .collect()
+    }
+
+    #[test]
+    fn modules_declared_inside_item_macros_are_found() {
+        let source = "mod plain;\ncfg_rt! {\n    pub(crate) mod runtime;\n    #[path = \"x/imp.rs\"]\n    mod imp;\n}\nmod outer {\n    cfg_io! { mod io; }\n}\n";
+        assert_eq!(
+            macro_decls(source),
+            vec![
+                ("runtime".to_string(), None, vec![]),
+                ("imp".to_string(), Some("x/imp.rs".to_string()), vec![]),
+                ("io".to_string(), None, vec![("outer".to_string(), None)]),
+            ]
+        );
+    }
+
+    #[test]
+    fn macro_definitions_and_test_modules_are_not_expansions() {
+        let source = "macro_rules! m { () => { mod template; } }\ncfg_x! {\n    #[cfg(test)]\n    mod tests;\n}\n";
+        assert_eq!(macro_decls(source), vec![]);
+    }
+
+    #[test]
+    fn byte_scan_counts_spelled_module_declarations() {
+        assert!(may_hide_module_decls("cfg_rt! { mod a; }", 0));
+        assert!(!may_hide_module_decls(
+            "mod a;\nmod b { }\nlet model = 1;",
+            1
+        ));
+        assert!(!may_hide_module_decls("fn f() { let x = y % mod_; }", 0));
+    }
+
+    #[test]
+    fn path_attribute_is_normalized() {
+        check(
+            &ModuleFile::crate_root(PathBuf::from("/p/src/lib.rs")),
+            decl("x", Some("../../outside.rs"), &[]),
+            &[("/outside.rs", "/")],
+        );
+    }
+}

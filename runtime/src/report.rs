@@ -1,0 +1,318 @@
+//! The report: plain data (serde) and its terminal rendering.
+//!
+//! Field meanings, and which symptom each one answers, are documented in
+//! the crate README ("why are my tasks slow?").
+
+use std::fmt::{self, Write as _};
+
+use serde::Serialize;
+
+/// A snapshot of everything the monitor measured since it started or was
+/// last [`reset`](crate::Monitor::reset).
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    /// Wall time covered by this report, in ms.
+    pub elapsed_ms: u64,
+    pub settings: ReportSettings,
+    /// Timer lag: how late the probes woke up (coordinated-omission corrected).
+    pub lag: LagSummary,
+    /// `yield_now` round trips: sub-millisecond queueing delay.
+    pub sched_delay: LagSummary,
+    pub runtime: RuntimeSummary,
+    /// One entry per runtime worker.
+    pub workers: Vec<WorkerSummary>,
+    /// One entry per named task monitor.
+    pub tasks: Vec<TaskSummary>,
+    /// The most recent stalls, oldest first (a bounded ring).
+    pub stalls: Vec<Stall>,
+    /// Stalls seen in this interval, including those pushed out of the ring.
+    pub stall_count: u64,
+    /// Stalls pushed out of the ring.
+    pub stalls_dropped: u64,
+    /// Whether stalls carry stacks: `supported: ...`, or why not.
+    pub stack_capture: String,
+    /// Whether the watchdog runs, and if not why.
+    pub watchdog: String,
+    /// The tokio-console server, if one was requested.
+    pub console: Option<String>,
+}
+
+/// The monitor's configuration, echoed so a report stands on its own.
+#[derive(Clone, Debug, Serialize)]
+pub struct ReportSettings {
+    pub probe_interval_us: u64,
+    pub stall_threshold_us: u64,
+    pub slow_poll_threshold_us: u64,
+    pub metrics_interval_ms: u64,
+    pub stall_capacity: usize,
+}
+
+/// A delay distribution in µs (HdrHistogram, 1 µs .. 60 s, 3 significant
+/// digits) and its per-bucket maxima over time.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct LagSummary {
+    pub count: u64,
+    pub mean_us: f64,
+    pub p50_us: u64,
+    pub p90_us: u64,
+    pub p99_us: u64,
+    pub p999_us: u64,
+    pub max_us: u64,
+    /// Samples above 60 s, recorded as 60 s.
+    pub clamped: u64,
+    /// Width of one series bucket (grows when the series is downsampled).
+    pub series_bucket_ms: u64,
+    /// `(ms since start of the interval, max µs in the bucket)`.
+    pub series: Vec<(u64, u64)>,
+}
+
+/// Runtime-wide tokio metrics over the interval.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct RuntimeSummary {
+    pub workers: usize,
+    pub elapsed_ms: u64,
+    /// Busy time over `elapsed * workers`, in 0..=1.
+    pub busy_ratio: f64,
+    pub total_polls: u64,
+    pub mean_poll_us: f64,
+    pub parks: u64,
+    /// Parks that found no work when woken.
+    pub noops: u64,
+    /// Tasks stolen by idle workers.
+    pub steals: u64,
+    pub steal_operations: u64,
+    /// Times a worker's local queue overflowed into the injection queue.
+    pub overflows: u64,
+    /// Wake-ups from outside the runtime.
+    pub remote_schedules: u64,
+    pub local_schedules: u64,
+    pub budget_forced_yields: u64,
+    /// Injection (global) queue depth at the last sample.
+    pub global_queue_depth: usize,
+    pub max_global_queue_depth: usize,
+    /// Sum of the workers' local queue depths at the last sample.
+    pub local_queue_depth: usize,
+    /// Deepest single local queue seen at a sample.
+    pub max_local_queue_depth: usize,
+    pub blocking_queue_depth: usize,
+    pub blocking_threads: usize,
+    pub live_tasks: usize,
+    /// Number of `RuntimeMonitor` intervals folded in.
+    pub samples: u64,
+    pub busy_series_bucket_ms: u64,
+    /// `(ms since start, busy ‰)`: the worst interval in each bucket.
+    pub busy_permille_series: Vec<(u64, u64)>,
+}
+
+/// One runtime worker.
+#[derive(Clone, Debug, Serialize)]
+pub struct WorkerSummary {
+    pub worker: usize,
+    pub busy_ratio: f64,
+    pub polls: u64,
+    pub steals: u64,
+    pub parks: u64,
+    pub local_queue_depth: usize,
+    /// Longest single poll seen on this worker (poll hooks), in µs.
+    pub max_poll_us: u64,
+    /// Probe samples that ran on this worker, and the worst lag among them.
+    pub probe_samples: u64,
+    pub probe_max_lag_us: u64,
+}
+
+/// One named task monitor (tokio-metrics `TaskMonitor`).
+#[derive(Clone, Debug, Serialize)]
+pub struct TaskSummary {
+    pub name: String,
+    pub instrumented: u64,
+    pub dropped: u64,
+    pub polls: u64,
+    pub slow_polls: u64,
+    pub slow_poll_ratio: f64,
+    pub mean_poll_us: f64,
+    pub mean_slow_poll_us: f64,
+    pub total_poll_ms: f64,
+    pub mean_first_poll_delay_us: f64,
+    /// Mean time from wake-up to poll (time spent in a run queue).
+    pub mean_scheduled_us: f64,
+    pub long_delay_ratio: f64,
+    pub mean_idle_us: f64,
+}
+
+/// One poll that held a worker longer than the stall threshold.
+#[derive(Clone, Debug, Serialize)]
+pub struct Stall {
+    /// tokio's worker index (as in `RuntimeMetrics`), if the poll ran on a worker.
+    pub worker: Option<usize>,
+    pub thread: String,
+    pub task_id: u64,
+    /// The name given to `Monitor::spawn_named`, if any.
+    pub task_name: Option<String>,
+    /// `file:line:column` of the spawn.
+    pub spawned_at: String,
+    /// When the poll started, µs on the monitor's clock (since it was built).
+    pub started_at_us: u64,
+    /// How long the poll took (or has taken so far, when `in_progress`).
+    pub duration_us: u64,
+    pub in_progress: bool,
+    /// Symbolised function names of the stuck thread, innermost first.
+    pub frames: Vec<String>,
+    /// The library call that blocked (outermost library frame under `caller`).
+    pub blocking_call: Option<String>,
+    /// The innermost application frame: the code that made the call.
+    pub caller: Option<String>,
+    pub caller_location: Option<String>,
+    /// Why `frames` is empty or may be imprecise.
+    pub stack_note: Option<String>,
+}
+
+impl Report {
+    /// The terminal rendering (the same as `Display`).
+    pub fn render_table(&self) -> String {
+        self.to_string()
+    }
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut out = String::new();
+        render(self, &mut out)?;
+        f.write_str(&out)
+    }
+}
+
+fn ms(us: u64) -> String {
+    format!("{:.2}", us as f64 / 1_000.0)
+}
+
+fn render(r: &Report, out: &mut String) -> fmt::Result {
+    writeln!(
+        out,
+        "stallcheck runtime report: {:.1} s",
+        r.elapsed_ms as f64 / 1_000.0
+    )?;
+    writeln!(out)?;
+    writeln!(
+        out,
+        "{:<14} {:>8} {:>8} {:>8} {:>8} {:>8} {:>9} {:>9}",
+        "delay (ms)", "samples", "mean", "p50", "p90", "p99", "p99.9", "max"
+    )?;
+    for (label, s) in [("timer lag", &r.lag), ("sched delay", &r.sched_delay)] {
+        writeln!(
+            out,
+            "{:<14} {:>8} {:>8.2} {:>8} {:>8} {:>8} {:>9} {:>9}",
+            label,
+            s.count,
+            s.mean_us / 1_000.0,
+            ms(s.p50_us),
+            ms(s.p90_us),
+            ms(s.p99_us),
+            ms(s.p999_us),
+            ms(s.max_us)
+        )?;
+    }
+    writeln!(out)?;
+    let rt = &r.runtime;
+    writeln!(
+        out,
+        "runtime: {} workers, busy {:.1}%, {} polls (mean {:.1} µs), {} parks, {} steals, queues: global {} (max {}), local {} (max {})",
+        rt.workers,
+        rt.busy_ratio * 100.0,
+        rt.total_polls,
+        rt.mean_poll_us,
+        rt.parks,
+        rt.steals,
+        rt.global_queue_depth,
+        rt.max_global_queue_depth,
+        rt.local_queue_depth,
+        rt.max_local_queue_depth
+    )?;
+    if !r.workers.is_empty() {
+        writeln!(
+            out,
+            "{:<8} {:>7} {:>9} {:>7} {:>13} {:>14} {:>13}",
+            "worker", "busy", "polls", "steals", "max poll ms", "probe samples", "max lag ms"
+        )?;
+        for w in &r.workers {
+            writeln!(
+                out,
+                "{:<8} {:>6.1}% {:>9} {:>7} {:>13} {:>14} {:>13}",
+                w.worker,
+                w.busy_ratio * 100.0,
+                w.polls,
+                w.steals,
+                ms(w.max_poll_us),
+                w.probe_samples,
+                ms(w.probe_max_lag_us)
+            )?;
+        }
+    }
+    if !r.tasks.is_empty() {
+        writeln!(out)?;
+        writeln!(
+            out,
+            "{:<36} {:>8} {:>7} {:>10} {:>12} {:>12} {:>7}",
+            "task", "polls", "slow %", "mean poll", "first delay", "scheduled", "long %"
+        )?;
+        for t in &r.tasks {
+            writeln!(
+                out,
+                "{:<36} {:>8} {:>6.1}% {:>8.1}µs {:>10.1}µs {:>10.1}µs {:>6.1}%",
+                t.name,
+                t.polls,
+                t.slow_poll_ratio * 100.0,
+                t.mean_poll_us,
+                t.mean_first_poll_delay_us,
+                t.mean_scheduled_us,
+                t.long_delay_ratio * 100.0
+            )?;
+        }
+    }
+    writeln!(out)?;
+    writeln!(
+        out,
+        "stalls: {} seen ({} shown, {} dropped from the ring); watchdog {}; stacks {}",
+        r.stall_count,
+        r.stalls.len(),
+        r.stalls_dropped,
+        r.watchdog,
+        r.stack_capture
+    )?;
+    for s in &r.stalls {
+        render_stall(s, out)?;
+    }
+    if let Some(console) = &r.console {
+        writeln!(out, "tokio-console: {console}")?;
+    }
+    Ok(())
+}
+
+fn render_stall(s: &Stall, out: &mut String) -> fmt::Result {
+    let worker = s.worker.map_or_else(|| "?".to_owned(), |w| w.to_string());
+    writeln!(
+        out,
+        "  worker {worker} blocked {} ms{} in task {} (id {}, spawned at {})",
+        ms(s.duration_us),
+        if s.in_progress { " so far" } else { "" },
+        s.task_name
+            .as_deref()
+            .map_or_else(|| "<unnamed>".to_owned(), |n| format!("\"{n}\"")),
+        s.task_id,
+        s.spawned_at
+    )?;
+    if let Some(call) = &s.blocking_call {
+        writeln!(out, "    blocking call: {call}")?;
+    }
+    if let Some(caller) = &s.caller {
+        let at = s
+            .caller_location
+            .as_deref()
+            .map(|l| format!(" at {l}"))
+            .unwrap_or_default();
+        writeln!(out, "    called from:   {caller}{at}")?;
+    }
+    if let Some(note) = &s.stack_note {
+        writeln!(out, "    note: {note}")?;
+    }
+    Ok(())
+}

@@ -1,0 +1,209 @@
+//! Capturing the stack of *another* thread while it is stuck.
+//!
+//! The approach is pprof-rs': deliver a signal to the target thread and walk
+//! the stack from inside its signal handler. The handler is
+//! async-signal-safe in the sense pprof-rs relies on:
+//! - it writes only into a preallocated static buffer of atomics (no
+//!   allocation, no locks), guarded by a small state machine so a late
+//!   handler can never race the reader;
+//! - it walks with `backtrace::trace_unsynchronized` (libgcc's unwinder,
+//!   which unwinds through the kernel's signal frame), storing raw
+//!   instruction pointers only;
+//! - it saves and restores `errno`.
+//!
+//! Symbolisation (`backtrace::resolve`, which allocates and parses debug
+//! info) happens afterwards on the watchdog thread. One capture runs at a
+//! time per process (several monitors share the buffer through
+//! `CAPTURE_LOCK`, taken only by watchdog threads, never in the handler).
+//!
+//! The signal is `SIGRTMIN + 5`, installed with `SA_RESTART`. The blocking
+//! calls this interrupts resume transparently: `std::thread::sleep` retries
+//! `nanosleep` with the remaining time, std's futex mutex re-waits, and
+//! `read`/`recv` restart.
+
+/// Most frames kept per capture.
+pub(crate) const MAX_FRAMES: usize = 128;
+
+/// The result of one capture: raw instruction pointers, innermost first,
+/// still including the signal handler's own frames.
+pub(crate) type RawStack = Vec<usize>;
+
+#[cfg(target_os = "linux")]
+pub(crate) use linux::{capture, ensure_installed};
+
+#[cfg(not(target_os = "linux"))]
+pub(crate) fn ensure_installed() -> Result<String, String> {
+    Err(format!(
+        "unsupported on {}: the stack sampler signals the stuck worker thread (tgkill) and walks \
+         its stack in the handler, which is implemented for Linux only; stalls are still \
+         reported with worker, task and duration",
+        std::env::consts::OS
+    ))
+}
+
+#[cfg(not(target_os = "linux"))]
+pub(crate) fn capture(_tid: i32) -> Result<RawStack, String> {
+    ensure_installed().map(|_| Vec::new())
+}
+
+/// The kernel thread id of the calling thread (what `capture` targets).
+#[cfg(target_os = "linux")]
+pub(crate) fn current_tid() -> i32 {
+    // SAFETY: gettid has no preconditions.
+    unsafe { libc::gettid() }
+}
+
+#[cfg(not(target_os = "linux"))]
+pub(crate) fn current_tid() -> i32 {
+    0
+}
+
+#[cfg(target_os = "linux")]
+mod linux {
+    use std::sync::atomic::{AtomicI32, AtomicU8, AtomicUsize, Ordering};
+    use std::sync::{Mutex, OnceLock};
+    use std::time::{Duration, Instant};
+
+    use super::{MAX_FRAMES, RawStack};
+
+    const IDLE: u8 = 0;
+    const REQUESTED: u8 = 1;
+    const WRITING: u8 = 2;
+    const DONE: u8 = 3;
+
+    /// How long the watchdog waits for the handler before giving up.
+    const HANDLER_TIMEOUT: Duration = Duration::from_millis(200);
+
+    static STATE: AtomicU8 = AtomicU8::new(IDLE);
+    static TARGET_TID: AtomicI32 = AtomicI32::new(0);
+    static LEN: AtomicUsize = AtomicUsize::new(0);
+    static FRAMES: [AtomicUsize; MAX_FRAMES] = [const { AtomicUsize::new(0) }; MAX_FRAMES];
+    static CAPTURE_LOCK: Mutex<()> = Mutex::new(());
+    static INSTALLED: OnceLock<Result<String, String>> = OnceLock::new();
+
+    fn signal_number() -> libc::c_int {
+        libc::SIGRTMIN() + 5
+    }
+
+    /// Installs the process-wide handler once; says how stacks are captured,
+    /// or why they cannot be.
+    pub(crate) fn ensure_installed() -> Result<String, String> {
+        INSTALLED.get_or_init(install).clone()
+    }
+
+    fn install() -> Result<String, String> {
+        let signal = signal_number();
+        // SAFETY: plain sigaction calls on zero-initialised structs; the
+        // handler only touches atomics and the unwinder (see module docs).
+        unsafe {
+            let mut previous: libc::sigaction = std::mem::zeroed();
+            if libc::sigaction(signal, std::ptr::null(), &mut previous) != 0 {
+                return Err(format!(
+                    "cannot query signal {signal}: {}",
+                    std::io::Error::last_os_error()
+                ));
+            }
+            if previous.sa_sigaction != libc::SIG_DFL {
+                return Err(format!(
+                    "signal SIGRTMIN+5 ({signal}) already has a handler in this process; stacks are not captured"
+                ));
+            }
+            let mut action: libc::sigaction = std::mem::zeroed();
+            action.sa_sigaction = handle_signal as *const () as usize;
+            action.sa_flags = libc::SA_SIGINFO | libc::SA_RESTART;
+            libc::sigemptyset(&mut action.sa_mask);
+            if libc::sigaction(signal, &action, std::ptr::null_mut()) != 0 {
+                return Err(format!(
+                    "cannot install handler for signal {signal}: {}",
+                    std::io::Error::last_os_error()
+                ));
+            }
+        }
+        Ok(format!(
+            "supported: the watchdog signals the stuck worker (SIGRTMIN+5 = {signal}), walks its \
+             stack in the handler and symbolises it afterwards"
+        ))
+    }
+
+    extern "C" fn handle_signal(_: libc::c_int, _: *mut libc::siginfo_t, _: *mut libc::c_void) {
+        // SAFETY: errno is thread-local; restoring it keeps the interrupted
+        // code's view unchanged.
+        let saved_errno = unsafe { *libc::__errno_location() };
+        // SAFETY: gettid is async-signal-safe.
+        let tid = unsafe { libc::gettid() };
+        if TARGET_TID.load(Ordering::Acquire) == tid
+            && STATE
+                .compare_exchange(REQUESTED, WRITING, Ordering::AcqRel, Ordering::Acquire)
+                .is_ok()
+        {
+            let mut len = 0;
+            // SAFETY: the callback only stores into preallocated atomics.
+            unsafe {
+                backtrace::trace_unsynchronized(|frame| {
+                    FRAMES[len].store(frame.ip() as usize, Ordering::Relaxed);
+                    len += 1;
+                    len < MAX_FRAMES
+                });
+            }
+            LEN.store(len, Ordering::Relaxed);
+            STATE.store(DONE, Ordering::Release);
+        }
+        // SAFETY: see above.
+        unsafe { *libc::__errno_location() = saved_errno };
+    }
+
+    /// Captures the stack of thread `tid` (a kernel thread id in this
+    /// process). Raw instruction pointers, innermost first.
+    pub(crate) fn capture(tid: i32) -> Result<RawStack, String> {
+        ensure_installed()?;
+        let _one_at_a_time = CAPTURE_LOCK
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        TARGET_TID.store(tid, Ordering::Release);
+        STATE.store(REQUESTED, Ordering::Release);
+        // tgkill, not pthread_kill: a kernel tid stays a valid argument even
+        // if the thread has just exited (the call then fails with ESRCH).
+        // SAFETY: plain syscall with integer arguments.
+        let sent = unsafe { libc::syscall(libc::SYS_tgkill, libc::getpid(), tid, signal_number()) };
+        if sent != 0 {
+            STATE.store(IDLE, Ordering::Release);
+            return Err(format!(
+                "could not signal thread {tid}: {}",
+                std::io::Error::last_os_error()
+            ));
+        }
+        wait_for_handler(tid)
+    }
+
+    fn wait_for_handler(tid: i32) -> Result<RawStack, String> {
+        let deadline = Instant::now() + HANDLER_TIMEOUT;
+        loop {
+            if STATE.load(Ordering::Acquire) == DONE {
+                return Ok(take_frames());
+            }
+            if Instant::now() >= deadline
+                && STATE
+                    .compare_exchange(REQUESTED, IDLE, Ordering::AcqRel, Ordering::Acquire)
+                    .is_ok()
+            {
+                return Err(format!(
+                    "thread {tid} did not run the stack sampler within {} ms (signal blocked?)",
+                    HANDLER_TIMEOUT.as_millis()
+                ));
+            }
+            // Either still REQUESTED before the deadline, or the handler is
+            // WRITING and will finish shortly.
+            std::thread::sleep(Duration::from_micros(50));
+        }
+    }
+
+    fn take_frames() -> RawStack {
+        let len = LEN.load(Ordering::Relaxed).min(MAX_FRAMES);
+        let frames = FRAMES[..len]
+            .iter()
+            .map(|f| f.load(Ordering::Relaxed))
+            .collect();
+        STATE.store(IDLE, Ordering::Release);
+        frames
+    }
+}

@@ -1,0 +1,331 @@
+//! The watchdog names the stuck task and the call that blocked it, while it
+//! is stuck; and it stays silent when nothing blocks.
+
+mod support;
+
+use std::io::Read;
+use std::net::{TcpListener, TcpStream};
+use std::sync::{Arc, Mutex, mpsc};
+
+use stallcheck_runtime::{Monitor, Report, Stall};
+use support::ms;
+
+/// Runs one blocking task named `name` on a two-worker runtime and returns
+/// the report plus the task's id. `guard.stop()` joins the watchdog and the
+/// symboliser, so every captured stack is named when the report is taken.
+fn run_blocking_task(name: &'static str, block: impl FnOnce() + Send + 'static) -> (Report, u64) {
+    let monitored = support::multi_thread(2, Monitor::builder().stall_threshold(ms(10)));
+    let task_id = monitored.runtime.block_on(async {
+        let handle = monitored.monitor.spawn_named(name, async move { block() });
+        let id = handle
+            .id()
+            .to_string()
+            .parse::<u64>()
+            .expect("task ids are numbers");
+        handle.await.expect("blocking task");
+        id
+    });
+    monitored.guard.stop();
+    (monitored.monitor.report(), task_id)
+}
+
+fn the_stall_of<'r>(report: &'r Report, task: &str) -> &'r Stall {
+    let mut stalls = report
+        .stalls
+        .iter()
+        .filter(|s| s.task_name.as_deref() == Some(task));
+    let stall = stalls
+        .next()
+        .unwrap_or_else(|| panic!("no stall reported for task {task:?}: {:#?}", report.stalls));
+    assert!(
+        stalls.next().is_none(),
+        "one blocking poll must be one stall: {:#?}",
+        report.stalls
+    );
+    stall
+}
+
+fn has_frame(stall: &Stall, fragment: &str) -> bool {
+    stall.frames.iter().any(|f| f.contains(fragment))
+}
+
+fn assert_names_the_culprit(
+    report: &Report,
+    task: &str,
+    task_id: u64,
+    blocking: &[&str],
+    caller: &str,
+) {
+    assert!(
+        report.stack_capture.starts_with("supported"),
+        "stack capture: {}",
+        report.stack_capture
+    );
+    let stall = the_stall_of(report, task);
+    assert_eq!(stall.task_id, task_id);
+    assert!(
+        stall.worker.is_some_and(|w| w < 2),
+        "worker index: {stall:?}"
+    );
+    assert!(
+        stall.spawned_at.contains("tests/watchdog.rs"),
+        "spawn location: {}",
+        stall.spawned_at
+    );
+    assert!(!stall.in_progress);
+    assert!(
+        stall.duration_us >= 90_000,
+        "the poll blocked for 100 ms: {stall:?}"
+    );
+    assert!(
+        blocking.iter().any(|b| has_frame(stall, b)),
+        "no frame containing any of {blocking:?}: {:#?}",
+        stall.frames
+    );
+    assert!(
+        has_frame(stall, caller),
+        "no frame for the calling code {caller:?}: {:#?}",
+        stall.frames
+    );
+    assert_eq!(
+        stall.caller.as_deref().map(|c| c.contains(caller)),
+        Some(true),
+        "{stall:?}"
+    );
+}
+
+#[inline(never)]
+fn sleep_in_handler() {
+    std::thread::sleep(ms(100));
+}
+
+#[test]
+fn a_thread_sleep_is_reported_with_its_task_and_the_sleep_frame() {
+    let (report, id) = run_blocking_task("sleeper", sleep_in_handler);
+    assert_names_the_culprit(&report, "sleeper", id, &["sleep"], "sleep_in_handler");
+    let stall = the_stall_of(&report, "sleeper");
+    assert_eq!(
+        stall.blocking_call.as_deref().map(|c| c.contains("sleep")),
+        Some(true),
+        "{stall:?}"
+    );
+}
+
+#[inline(never)]
+fn lock_shared_state(state: &Mutex<u32>) -> u32 {
+    *state.lock().expect("not poisoned")
+}
+
+#[test]
+fn a_contended_std_mutex_is_reported_with_the_lock_frame() {
+    let state = Arc::new(Mutex::new(0_u32));
+    let (held, wait_until_held) = mpsc::channel();
+    let holder_state = Arc::clone(&state);
+    let holder = std::thread::spawn(move || {
+        let _guard = holder_state.lock().expect("not poisoned");
+        held.send(()).expect("test still running");
+        std::thread::sleep(ms(100));
+    });
+    wait_until_held.recv().expect("holder thread");
+    let (report, id) = run_blocking_task("locker", move || {
+        lock_shared_state(&state);
+    });
+    holder.join().expect("holder thread");
+    assert_names_the_culprit(
+        &report,
+        "locker",
+        id,
+        &["lock", "futex"],
+        "lock_shared_state",
+    );
+}
+
+#[inline(never)]
+fn read_from_silent_peer(stream: &mut TcpStream) -> usize {
+    let mut buf = [0_u8; 16];
+    loop {
+        match stream.read(&mut buf) {
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            result => return result.expect("read from the loopback peer"),
+        }
+    }
+}
+
+#[test]
+fn a_sync_socket_read_is_reported_with_the_read_frame() {
+    // The peer accepts, says nothing for 100 ms, then hangs up.
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+    let addr = listener.local_addr().expect("local addr");
+    let peer = std::thread::spawn(move || {
+        let (stream, _) = listener.accept().expect("accept");
+        std::thread::sleep(ms(100));
+        drop(stream);
+    });
+    let mut stream = TcpStream::connect(addr).expect("connect to loopback");
+    let (report, id) = run_blocking_task("reader", move || {
+        assert_eq!(
+            read_from_silent_peer(&mut stream),
+            0,
+            "the peer never writes"
+        );
+    });
+    peer.join().expect("peer thread");
+    assert_names_the_culprit(
+        &report,
+        "reader",
+        id,
+        &["read", "recv"],
+        "read_from_silent_peer",
+    );
+}
+
+#[test]
+fn many_short_polls_raise_no_stall_but_a_real_one_still_does() {
+    let monitored = support::multi_thread(2, Monitor::builder().stall_threshold(ms(100)));
+    monitored.runtime.block_on(async {
+        let tasks: Vec<_> = (0..200_u64)
+            .map(|i| {
+                monitored.monitor.spawn_named("short-polls", async move {
+                    let mut acc = i;
+                    for step in 0..200_u64 {
+                        acc = acc.wrapping_mul(31).wrapping_add(step);
+                        tokio::task::yield_now().await;
+                    }
+                    acc
+                })
+            })
+            .collect();
+        for task in tasks {
+            task.await.expect("short task");
+        }
+    });
+    let busy = monitored.monitor.report();
+    assert!(busy.watchdog.starts_with("running"), "{}", busy.watchdog);
+    let short = busy
+        .tasks
+        .iter()
+        .find(|t| t.name == "short-polls")
+        .expect("task metrics");
+    assert!(short.polls >= 200 * 200, "the workload polled: {short:?}");
+    assert_eq!(busy.stall_count, 0, "false stalls: {:#?}", busy.stalls);
+
+    // Same monitor, same thresholds: a genuinely blocking poll is caught.
+    let real_stall = monitored.monitor.spawn_named_on(
+        "real-stall",
+        async { std::thread::sleep(ms(250)) },
+        monitored.runtime.handle(),
+    );
+    monitored
+        .runtime
+        .block_on(real_stall)
+        .expect("blocking task");
+    monitored.guard.stop();
+    let after = monitored.monitor.report();
+    assert_eq!(after.stall_count, 1, "{:#?}", after.stalls);
+    assert_eq!(after.stalls[0].task_name.as_deref(), Some("real-stall"));
+}
+
+#[test]
+fn a_poll_still_stuck_is_reported_while_it_is_stuck() {
+    let monitored = support::multi_thread(1, Monitor::builder().stall_threshold(ms(10)));
+    let (release, stuck_until_released) = mpsc::channel::<()>();
+    let (started, wait_for_start) = mpsc::channel::<()>();
+    let handle = monitored.runtime.spawn({
+        let monitor = monitored.monitor.clone();
+        async move {
+            monitor
+                .spawn_named("stuck", async move {
+                    started.send(()).expect("test still running");
+                    stuck_until_released.recv().expect("test releases the task");
+                })
+                .await
+        }
+    });
+    wait_for_start.recv().expect("the task started");
+    // Wait until the watchdog has the stall and its stack, taken while the
+    // worker is still blocked. The bound only keeps a broken watchdog from
+    // hanging the suite; the watchdog scans every few ms.
+    let mut waited = 0;
+    let report = loop {
+        let report = monitored.monitor.report();
+        if report
+            .stalls
+            .iter()
+            .any(|s| !s.frames.is_empty() || s.stack_note.is_some())
+        {
+            break report;
+        }
+        waited += 1;
+        assert!(
+            waited < 6_000,
+            "no stall reported while the task was stuck: {report:#?}"
+        );
+        std::thread::sleep(ms(5));
+    };
+    release.send(()).expect("task waiting");
+    monitored
+        .runtime
+        .block_on(handle)
+        .expect("outer")
+        .expect("inner");
+    monitored.guard.stop();
+
+    let stall = the_stall_of(&report, "stuck");
+    assert!(stall.in_progress, "{stall:?}");
+    assert!(
+        has_frame(stall, "recv"),
+        "blocked in a channel receive: {:#?}",
+        stall.frames
+    );
+    let final_report = monitored.monitor.report();
+    assert!(!the_stall_of(&final_report, "stuck").in_progress);
+}
+
+#[test]
+fn the_stall_ring_is_bounded_and_counts_what_it_drops() {
+    let monitored = support::multi_thread(
+        1,
+        Monitor::builder().stall_threshold(ms(5)).stall_capacity(2),
+    );
+    monitored.runtime.block_on(async {
+        for _ in 0..4 {
+            monitored
+                .monitor
+                .spawn_named("repeat-offender", async { std::thread::sleep(ms(30)) })
+                .await
+                .expect("blocking task");
+        }
+    });
+    monitored.guard.stop();
+    let report = monitored.monitor.report();
+    assert_eq!(report.stalls.len(), 2);
+    assert_eq!(report.stall_count, 4);
+    assert_eq!(report.stalls_dropped, 2);
+}
+
+#[test]
+fn the_json_report_carries_the_documented_fields() {
+    let (report, _) = run_blocking_task("sleeper", sleep_in_handler);
+    let json = serde_json::to_value(&report).expect("serialise");
+    for field in ["p50_us", "p99_us", "max_us", "count"] {
+        assert!(
+            json["lag"][field].is_u64(),
+            "lag.{field} missing: {}",
+            json["lag"]
+        );
+    }
+    let stall = &json["stalls"][0];
+    for field in [
+        "worker",
+        "task_id",
+        "task_name",
+        "spawned_at",
+        "duration_us",
+        "frames",
+    ] {
+        assert!(!stall[field].is_null(), "stalls[].{field} missing: {stall}");
+    }
+    let table = report.render_table();
+    assert!(table.contains("\"sleeper\""), "{table}");
+    assert!(table.contains("sleep_in_handler"), "{table}");
+}
