@@ -47,6 +47,7 @@ impl Fresh {
     fn settings(&self) -> Settings {
         let index = self.next.fetch_add(1, Ordering::Relaxed);
         Settings {
+            cpu_permits: embed::cpu_permits(),
             seed: 7,
             clients: CLIENTS,
             ops: self.ops,

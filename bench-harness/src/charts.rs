@@ -29,7 +29,9 @@ pub fn write(
 
 type DrawResult = Result<(), Box<dyn std::error::Error>>;
 
-/// Per-interval maximum loop lag (ms) against time since the measured start.
+/// Per-interval maximum loop lag (ms, log scale) against time since the
+/// measured start: blocking in the left panel, fixed in the right one, on the
+/// same lag scale (each variant's own time axis: their durations differ).
 fn loop_lag(
     path: &Path,
     workload: &str,
@@ -41,53 +43,41 @@ fn loop_lag(
             .observed
             .lag_series
             .iter()
-            .map(|(ms, us)| (*ms as f64 / 1000.0, *us as f64 / 1000.0))
+            .map(|(ms, us)| (*ms as f64 / 1000.0, (*us).max(10) as f64 / 1000.0))
             .collect()
     };
-    let (blocking_points, fixed_points) = (series(blocking), series(fixed));
-    let x_max = blocking_points
+    let panels = [
+        ("blocking", series(blocking), BLOCKING),
+        ("fixed", series(fixed), FIXED),
+    ];
+    let y_max = panels
         .iter()
-        .chain(&fixed_points)
-        .map(|p| p.0)
-        .fold(0.1, f64::max);
-    let y_max = blocking_points
-        .iter()
-        .chain(&fixed_points)
+        .flat_map(|(_, points, _)| points)
         .map(|p| p.1)
         .fold(1.0, f64::max)
-        * 1.1;
+        * 1.5;
     let root = SVGBackend::new(path, SIZE).into_drawing_area();
     root.fill(&WHITE)?;
-    let mut chart = ChartBuilder::on(&root)
-        .caption(
-            format!("{workload}: loop lag over time"),
-            ("sans-serif", 22),
-        )
-        .margin(12)
-        .x_label_area_size(40)
-        .y_label_area_size(60)
-        .build_cartesian_2d(0.0..x_max, 0.0..y_max)?;
-    chart
-        .configure_mesh()
-        .x_desc("seconds")
-        .y_desc("max lag per interval (ms)")
-        .draw()?;
-    for (name, points, color) in [
-        ("blocking", blocking_points, BLOCKING),
-        ("fixed", fixed_points, FIXED),
-    ] {
+    let root = root.titled(
+        &format!("{workload}: loop lag over time"),
+        ("sans-serif", 22),
+    )?;
+    let areas = root.split_evenly((1, 2));
+    for ((name, points, color), area) in panels.into_iter().zip(&areas) {
+        let x_max = points.iter().map(|p| p.0).fold(0.1, f64::max);
+        let mut chart = ChartBuilder::on(area)
+            .caption(name, ("sans-serif", 18))
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(60)
+            .build_cartesian_2d(0.0..x_max, (0.01..y_max).log_scale())?;
         chart
-            .draw_series(LineSeries::new(points, color.stroke_width(2)))?
-            .label(name)
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
-            });
+            .configure_mesh()
+            .x_desc("seconds")
+            .y_desc("max lag per interval (ms)")
+            .draw()?;
+        chart.draw_series(LineSeries::new(points, color.stroke_width(2)))?;
     }
-    chart
-        .configure_series_labels()
-        .border_style(BLACK)
-        .background_style(WHITE.mix(0.8))
-        .draw()?;
     root.present()?;
     Ok(())
 }

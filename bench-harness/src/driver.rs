@@ -204,6 +204,12 @@ where
         let began = match schedule.interval {
             Some(interval) => {
                 let intended = schedule.started + interval * index as u32;
+                if schedule
+                    .deadline
+                    .is_some_and(|deadline| intended >= deadline)
+                {
+                    break;
+                }
                 tokio::time::sleep_until(intended).await;
                 intended
             }

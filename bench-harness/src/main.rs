@@ -65,6 +65,10 @@ struct RunArgs {
     /// Worker threads of each measured runtime
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..=256))]
     workers: u64,
+    /// CPU-heavy jobs (embeddings, rankings) the fixed variants run at once on the blocking
+    /// pool [default: cores - 1, at least 1]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1024))]
+    cpu_permits: Option<u64>,
     /// Treat a skipped workload (no redis-server) as a failure
     #[arg(long)]
     fail_on_skip: bool,
@@ -114,6 +118,9 @@ fn execute(args: RunArgs) -> Result<ExitCode, String> {
         console: args.console,
         out: args.out,
         workers: args.workers as usize,
+        cpu_permits: args
+            .cpu_permits
+            .map_or_else(stallcheck_bench::embed::cpu_permits, |n| n as usize),
         print: true,
     };
     let result = run::run(&options)?;

@@ -26,6 +26,8 @@ pub struct HarnessReport {
 pub struct RunConfig {
     pub clients: usize,
     pub workers: usize,
+    /// CPU-heavy jobs the fixed variants ran at once on the blocking pool.
+    pub cpu_permits: usize,
     pub seed: u64,
     /// `"closed"` or `"open"`.
     pub mode: String,
@@ -89,13 +91,17 @@ impl Percentiles {
 }
 
 impl Ratio {
-    pub fn between(blocking: &VariantReport, fixed: &VariantReport) -> Ratio {
+    /// Fixed over blocking; the loop-lag ratio is `None` when a variant ran
+    /// too briefly for the probe to take a sample.
+    pub fn between(blocking: &VariantDetail, fixed: &VariantDetail) -> Ratio {
+        let sampled = blocking.observed.lag_samples > 0 && fixed.observed.lag_samples > 0;
         Ratio {
-            throughput: divide(fixed.ops_per_sec, blocking.ops_per_sec),
+            throughput: divide(fixed.report.ops_per_sec, blocking.report.ops_per_sec),
             loop_lag_p99: divide(
-                fixed.loop_lag_us.p99 as f64,
-                blocking.loop_lag_us.p99 as f64,
-            ),
+                fixed.report.loop_lag_us.p99 as f64,
+                blocking.report.loop_lag_us.p99 as f64,
+            )
+            .filter(|_| sampled),
         }
     }
 }
@@ -156,7 +162,7 @@ pub fn table_rows(name: &str, blocking: &VariantDetail, fixed: &VariantDetail) -
             if report.correct { "yes" } else { "NO" },
         );
     }
-    let ratio = Ratio::between(&blocking.report, &fixed.report);
+    let ratio = Ratio::between(blocking, fixed);
     let _ = writeln!(
         out,
         "{:<15} {:<9} {:>9} {:>26} {:>26}",
@@ -166,7 +172,7 @@ pub fn table_rows(name: &str, blocking: &VariantDetail, fixed: &VariantDetail) -
             .throughput
             .map_or("n/a".to_string(), |value| format!("x{value:.2}")),
         "",
-        lag_improvement(&blocking.report, &fixed.report),
+        lag_improvement(blocking, fixed),
     );
     for (kind, detail) in [("blocking", blocking), ("fixed", fixed)] {
         let ops: Vec<String> = detail
@@ -199,8 +205,14 @@ pub fn table_rows(name: &str, blocking: &VariantDetail, fixed: &VariantDetail) -
 }
 
 /// How many times lower the fixed variant's p99 loop lag is (`÷N`).
-fn lag_improvement(blocking: &VariantReport, fixed: &VariantReport) -> String {
-    match (blocking.loop_lag_us.p99, fixed.loop_lag_us.p99) {
+fn lag_improvement(blocking: &VariantDetail, fixed: &VariantDetail) -> String {
+    if blocking.observed.lag_samples == 0 || fixed.observed.lag_samples == 0 {
+        return "lag p99 n/a (run too short to sample)".to_string();
+    }
+    match (
+        blocking.report.loop_lag_us.p99,
+        fixed.report.loop_lag_us.p99,
+    ) {
         (0, _) => "lag p99 n/a".to_string(),
         (before, 0) => format!("lag p99 {before} µs -> 0"),
         (before, after) => format!("lag p99 ÷{:.1}", before as f64 / after as f64),
@@ -222,4 +234,83 @@ fn stall_line(kind: &str, stall: &StallLine) -> String {
 
 fn triple(p: Percentiles) -> String {
     format!("{}/{}/{}", p.p50, p.p99, p.max)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn detail(ops_per_sec: f64, lag_p99: u64, lag_samples: u64) -> VariantDetail {
+        let percentiles = Percentiles {
+            p50: 0,
+            p99: lag_p99,
+            max: lag_p99,
+        };
+        VariantDetail {
+            report: VariantReport {
+                ops_per_sec,
+                latency_us: percentiles,
+                loop_lag_us: percentiles,
+                stalls: 0,
+                correct: true,
+            },
+            observed: Observed {
+                lag_p99_us: lag_p99,
+                lag_samples,
+                ..Observed::default()
+            },
+            ops: 0,
+            planned: 0,
+            errors: 0,
+            elapsed_secs: 0.0,
+            latency_by_op: Vec::new(),
+            check: Ok(String::new()),
+            latency_curve: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn ratios_are_fixed_over_blocking() {
+        let ratio = Ratio::between(&detail(100.0, 50_000, 10), &detail(400.0, 1_000, 10));
+        assert_eq!(
+            ratio,
+            Ratio {
+                throughput: Some(4.0),
+                loop_lag_p99: Some(0.02)
+            }
+        );
+    }
+
+    #[test]
+    fn a_zero_denominator_gives_no_ratio() {
+        let ratio = Ratio::between(&detail(0.0, 0, 10), &detail(400.0, 1_000, 10));
+        assert_eq!(
+            ratio,
+            Ratio {
+                throughput: None,
+                loop_lag_p99: None
+            }
+        );
+    }
+
+    #[test]
+    fn a_variant_without_lag_samples_gives_no_lag_ratio() {
+        let ratio = Ratio::between(&detail(100.0, 50_000, 10), &detail(400.0, 0, 0));
+        assert_eq!(ratio.loop_lag_p99, None);
+        assert!(
+            lag_improvement(&detail(100.0, 50_000, 10), &detail(400.0, 0, 0)).contains("too short")
+        );
+    }
+
+    #[test]
+    fn empty_histograms_give_zero_percentiles() {
+        assert_eq!(
+            Percentiles::of(&crate::driver::new_histogram()),
+            Percentiles {
+                p50: 0,
+                p99: 0,
+                max: 0
+            }
+        );
+    }
 }

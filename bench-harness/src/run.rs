@@ -38,6 +38,8 @@ pub struct RunOptions {
     pub console: Option<SocketAddr>,
     pub out: PathBuf,
     pub workers: usize,
+    /// CPU-heavy jobs the fixed variants run at once.
+    pub cpu_permits: usize,
     /// Print the table (false in tests).
     pub print: bool,
 }
@@ -94,6 +96,7 @@ pub fn run(options: &RunOptions) -> Result<RunResult, String> {
     }
     for name in &options.workloads {
         let settings = Settings {
+            cpu_permits: options.cpu_permits,
             seed: options.seed,
             clients: options.clients,
             ops: 0,
@@ -124,6 +127,7 @@ fn empty_report(options: &RunOptions) -> HarnessReport {
         config: RunConfig {
             clients: options.clients,
             workers: options.workers,
+            cpu_permits: options.cpu_permits,
             seed: options.seed,
             mode: if options.open_loop.is_some() {
                 "open"
@@ -222,7 +226,7 @@ fn record(
             result.report.workloads.push(WorkloadReport {
                 name: name.to_string(),
                 skipped: None,
-                ratio: Some(Ratio::between(&blocking.report, &fixed.report)),
+                ratio: Some(Ratio::between(&blocking, &fixed)),
                 blocking: Some(blocking.report),
                 fixed: Some(fixed.report),
             });
@@ -297,11 +301,14 @@ fn run_variant<W: Workload, V: Variant<W>>(
     }
     let variant = Arc::new(runtime.block_on(V::open(workload))?);
     let progress = Arc::new(AtomicU64::new(0));
+    let note_source = Arc::clone(workload);
+    let note = move || note_source.progress_note().unwrap_or_default();
     let bar = ProgressDisplay::start(
         &label,
         plan.total() as u64,
         Arc::clone(&progress),
         options.print,
+        note,
     );
     runtime.reset();
     let load = Load {
@@ -359,14 +366,20 @@ struct ProgressDisplay {
 }
 
 impl ProgressDisplay {
-    fn start(label: &str, total: u64, progress: Arc<AtomicU64>, visible: bool) -> ProgressDisplay {
+    fn start(
+        label: &str,
+        total: u64,
+        progress: Arc<AtomicU64>,
+        visible: bool,
+        note: impl Fn() -> String + Send + 'static,
+    ) -> ProgressDisplay {
         let done = Arc::new(AtomicBool::new(false));
         if !visible {
             return ProgressDisplay { done, thread: None };
         }
         let bar = ProgressBar::new(total);
         bar.set_style(
-            ProgressStyle::with_template("{prefix:<24} [{bar:30}] {pos}/{len} ops {elapsed}")
+            ProgressStyle::with_template("{prefix:<24} [{bar:30}] {pos}/{len} ops {elapsed} {msg}")
                 .expect("static template")
                 .progress_chars("=> "),
         );
@@ -375,6 +388,7 @@ impl ProgressDisplay {
         let thread = std::thread::spawn(move || {
             while !finished.load(Ordering::Relaxed) {
                 bar.set_position(progress.load(Ordering::Relaxed));
+                bar.set_message(note());
                 std::thread::sleep(Duration::from_millis(100));
             }
             bar.finish_and_clear();

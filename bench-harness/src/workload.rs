@@ -41,6 +41,9 @@ pub struct Settings {
     pub redis_url: Option<String>,
     /// Where workloads put their files (a fresh temporary directory per run).
     pub scratch: PathBuf,
+    /// CPU-heavy jobs the fixed variants run at once on the blocking pool
+    /// (default `embed::cpu_permits()`: cores minus one).
+    pub cpu_permits: usize,
 }
 
 /// Why a workload could not be prepared.

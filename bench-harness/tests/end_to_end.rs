@@ -218,3 +218,33 @@ fn a_duration_cut_run_checks_only_the_completed_operations() {
     assert_eq!(json["workloads"][0]["blocking"]["correct"], true);
     assert_eq!(json["workloads"][0]["fixed"]["correct"], true);
 }
+
+#[test]
+fn an_unreachable_redis_url_fails_the_workload_with_the_reason() {
+    let out = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("redis://127.0.0.1:{port}/");
+    let output = bench(&[
+        "run",
+        "--workload",
+        "working-memory",
+        "--clients",
+        "1",
+        "--ops",
+        "2",
+        "--redis-url",
+        &url,
+        "--out",
+        out.path().to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(1), "{}", describe(&output));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("working-memory") && stderr.contains(&format!("127.0.0.1:{port}")),
+        "{stderr}"
+    );
+}

@@ -8,95 +8,61 @@ use std::path::Path;
 use stallcheck_lint::driver::{Options, run};
 use stallcheck_lint::finding::Finding;
 
-/// (workload folder, rule, a snippet of the call's line, unique in the file).
-const EXPECTED: &[(&str, &str, &str)] = &[
-    // vector-store: file append + fsync per insert, index lock, inline in the handler.
-    (
-        "vector_store",
-        "blocking-fs",
-        "let mut log = OpenOptions::new().append(true).open(&self.log).map_err(|err| err.to_string())?;\n        log.write_all(record",
-    ),
-    (
-        "vector_store",
-        "blocking-fs",
-        "log.sync_data().map_err(|err| err.to_string())?;\n        self.index",
-    ),
-    (
-        "vector_store",
-        "sync-lock-in-async",
-        "self.index.lock().unwrap().insert(namespace, id, vector)",
-    ),
-    (
-        "vector_store",
-        "sync-lock-in-async",
-        "self.index.lock().unwrap().search(namespace, &vector, k)",
-    ),
-    // working-memory: sync redis client, a new connection per call, sync commands.
-    (
-        "working_memory",
-        "blocking-client",
-        "client.get_connection()",
-    ),
-    (
-        "working_memory",
-        "blocking-client",
-        "let () = connection.set_ex(&key, json, TTL_SECONDS).map_err(|err| err.to_string())?;\n                Ok(Outcome::Stored)",
-    ),
-    (
-        "working_memory",
-        "blocking-client",
-        "let raw: Option<String> = connection.get(&key).map_err(|err| err.to_string())?;\n                let Some(raw) = raw else { return Ok(Outcome::Missing) };\n                let document: Document",
-    ),
-    // repo-sync: std::fs walk and reads in async code, waiting for the worker thread on a std channel.
-    ("repo_sync", "blocking-fs", "std::fs::read_dir(&dir)"),
-    ("repo_sync", "blocking-fs", "std::fs::read_to_string(path)"),
-    ("repo_sync", "blocking-wait", "answer.recv()"),
-    (
-        "repo_sync",
-        "sync-lock-in-async",
-        "self.jobs.lock().unwrap().clone()",
-    ),
+/// One anti-pattern the linter must report: in `workload`'s blocking.rs, a
+/// finding of `rule` whose span covers the `nth` (1-based) line containing
+/// `anchor` (one line of the call, as rustfmt lays it out).
+struct Expected {
+    workload: &'static str,
+    rule: &'static str,
+    anchor: &'static str,
+    nth: usize,
+}
+
+const fn expect(
+    workload: &'static str,
+    rule: &'static str,
+    anchor: &'static str,
+    nth: usize,
+) -> Expected {
+    Expected {
+        workload,
+        rule,
+        anchor,
+        nth,
+    }
+}
+
+#[rustfmt::skip]
+const EXPECTED: &[Expected] = &[
+    // vector-store: log append + fsync per insert and a std Mutex index, inline in the handler.
+    expect("vector_store", "blocking-fs", ".open(&self.log)", 1),
+    expect("vector_store", "blocking-fs", "log.write_all(record.to_line()", 1),
+    expect("vector_store", "blocking-fs", "log.sync_data()", 1),
+    expect("vector_store", "sync-lock-in-async", "self.index.lock().unwrap().insert", 1),
+    expect("vector_store", "sync-lock-in-async", "self.index.lock().unwrap().search", 1),
+    // working-memory: the sync redis client, a new connection per call, sync commands.
+    expect("working_memory", "blocking-client", "client.get_connection()", 1),
+    expect("working_memory", "blocking-client", ".set_ex(&key, json, TTL_SECONDS)", 1),
+    expect("working_memory", "blocking-client", "connection.get(&key)", 1),
+    // repo-sync: std::fs walk and reads in async code; waiting for the worker thread on a std channel.
+    expect("repo_sync", "blocking-fs", "std::fs::read_dir(&dir)", 1),
+    expect("repo_sync", "blocking-fs", "std::fs::read_to_string(path)", 1),
+    expect("repo_sync", "sync-lock-in-async", ".lock()", 1),
+    expect("repo_sync", "blocking-wait", ".recv()", 1),
     // memory-stream: the async caller waits on a std channel.
-    ("memory_stream", "blocking-wait", "received.recv_timeout("),
-    // session-store: lock retries with thread::sleep, file I/O, std Mutex cache.
-    (
-        "session_store",
-        "blocking-fs",
-        ".open(lock_path(&self.dir, &session.id))",
-    ),
-    (
-        "session_store",
-        "blocking-sleep",
-        "std::thread::sleep(backoff)",
-    ),
-    (
-        "session_store",
-        "blocking-fs",
-        "std::fs::File::create(&temp)",
-    ),
-    ("session_store", "blocking-fs", "file.sync_all()"),
-    (
-        "session_store",
-        "blocking-fs",
-        "std::fs::rename(&temp, &path)",
-    ),
-    ("session_store", "blocking-fs", "path.exists()"),
-    ("session_store", "blocking-fs", "std::fs::metadata(&path)"),
-    (
-        "session_store",
-        "blocking-fs",
-        "std::fs::read_to_string(session_path(&self.dir, &id))",
-    ),
-    (
-        "session_store",
-        "blocking-fs",
-        "std::fs::metadata(session_path(&self.dir, &id))",
-    ),
-    (
-        "session_store",
-        "sync-lock-in-async",
-        "self.cache.lock().unwrap().fresh(&id)",
-    ),
+    expect("memory_stream", "blocking-wait", "received.recv_timeout(", 1),
+    // session-store: lock retries with thread::sleep, file I/O and fsync, a std Mutex cache.
+    expect("session_store", "blocking-fs", "std::fs::read_to_string(session_path(", 1),
+    expect("session_store", "sync-lock-in-async", "self.cache.lock().unwrap().fresh(&id)", 1),
+    expect("session_store", "blocking-fs", "std::fs::metadata(session_path(", 1),
+    expect("session_store", "blocking-fs", ".open(lock_path(&self.dir, &session.id))", 1),
+    expect("session_store", "blocking-sleep", "std::thread::sleep(backoff)", 1),
+    expect("session_store", "blocking-fs", "std::fs::File::create(&temp)", 1),
+    expect("session_store", "blocking-fs", "file.write_all(&json)", 1),
+    expect("session_store", "blocking-fs", "file.sync_all()", 1),
+    expect("session_store", "blocking-fs", "std::fs::rename(&temp, &path)", 1),
+    expect("session_store", "blocking-fs", "path.exists()", 1),
+    expect("session_store", "blocking-fs", "std::fs::metadata(&path)", 1),
 ];
 
 const WORKLOADS: [&str; 5] = [
@@ -129,35 +95,41 @@ fn blocking_file(workload: &str) -> String {
     format!("src/workloads/{workload}/blocking.rs")
 }
 
-/// The 1-based line on which `snippet` starts in `path` (relative to the package).
-fn line_of(path: &str, snippet: &str) -> usize {
+/// The 1-based number of the `nth` line of `path` (relative to the package)
+/// that contains `anchor`.
+fn line_of(path: &str, anchor: &str, nth: usize) -> usize {
     let source = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(path)).unwrap();
-    let matches: Vec<usize> = source.match_indices(snippet).map(|(at, _)| at).collect();
-    assert_eq!(
-        matches.len(),
-        1,
-        "snippet `{snippet}` must occur exactly once in {path}"
-    );
-    source[..matches[0]].matches('\n').count() + 1
+    let lines: Vec<usize> = source
+        .lines()
+        .enumerate()
+        .filter(|(_, line)| line.contains(anchor))
+        .map(|(index, _)| index + 1)
+        .collect();
+    *lines.get(nth - 1).unwrap_or_else(|| {
+        panic!(
+            "{path} has {} lines with `{anchor}`, expected a #{nth}",
+            lines.len()
+        )
+    })
 }
 
 #[test]
 fn every_listed_anti_pattern_is_found_in_its_blocking_variant() {
     let findings = findings();
     let mut missing = Vec::new();
-    for (workload, rule, snippet) in EXPECTED {
-        let path = blocking_file(workload);
-        let line = line_of(&path, snippet);
+    for expected in EXPECTED {
+        let path = blocking_file(expected.workload);
+        let line = line_of(&path, expected.anchor, expected.nth);
         let found = findings.iter().any(|finding| {
             finding.path == path
-                && finding.rule == *rule
+                && finding.rule == expected.rule
                 && finding.span.line <= line
                 && line <= finding.span.end_line
         });
         if !found {
             missing.push(format!(
-                "{path}:{line}: expected `{rule}` at `{}`",
-                snippet.lines().next().unwrap_or(snippet)
+                "{path}:{line}: expected `{}` at `{}`",
+                expected.rule, expected.anchor
             ));
         }
     }
@@ -172,7 +144,9 @@ fn every_listed_anti_pattern_is_found_in_its_blocking_variant() {
 fn every_workload_has_an_expected_anti_pattern() {
     for workload in WORKLOADS {
         assert!(
-            EXPECTED.iter().any(|(listed, ..)| *listed == workload),
+            EXPECTED
+                .iter()
+                .any(|expected| expected.workload == workload),
             "{workload} lists no anti-pattern"
         );
     }

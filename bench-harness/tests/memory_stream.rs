@@ -28,7 +28,7 @@ fn search<V: Variant<MemoryStream>>(workload: &MemoryStream, upstream: Upstream)
 /// Asserts both variants give the expected outcome, ending with `end`, and
 /// returns it.
 fn check(upstream: Upstream, end: End) -> Outcome {
-    let workload = MemoryStream::new(3);
+    let workload = MemoryStream::new(3, 1);
     let op = Op::Search {
         query: "meeting notes about the release deadline".to_string(),
         limit: LIMIT,
@@ -75,7 +75,7 @@ fn a_closed_channel_ends_the_collection_early() {
 
 #[test]
 fn a_stream_error_ends_the_collection_with_the_error() {
-    let workload = MemoryStream::new(3);
+    let workload = MemoryStream::new(3, 1);
     let op = Op::Search {
         query: "meeting notes about the release deadline".to_string(),
         limit: LIMIT,

@@ -32,6 +32,7 @@ fn options(out: PathBuf) -> RunOptions {
         console: None,
         out,
         workers: 2,
+        cpu_permits: 1,
         print: false,
     }
 }
@@ -74,6 +75,7 @@ fn harness_json_has_the_documented_shape() {
         set(&[
             "clients",
             "workers",
+            "cpu_permits",
             "seed",
             "mode",
             "rate",

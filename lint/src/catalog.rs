@@ -37,6 +37,8 @@ pub struct Catalog {
     allowed: Vec<String>,
     /// Calls whose closure arguments run off the executor thread.
     offload: HashSet<String>,
+    /// Names of a crate's own functions that offload (`crate::..::spawn_blocking`).
+    local_offload_names: HashSet<String>,
     /// Calls whose closure argument's first parameter has a known type
     /// (`std::thread::scope(|s| ..)`: `s` is a `std::thread::Scope`).
     scoped: HashMap<String, String>,
@@ -83,6 +85,7 @@ enum EntryFile {
 #[serde(deny_unknown_fields)]
 struct OffloadFile {
     paths: Vec<String>,
+    local_names: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -114,6 +117,7 @@ impl Catalog {
         let file: CatalogFile = toml::from_str(text).map_err(|error| error.to_string())?;
         let mut catalog = Catalog {
             offload: file.offload.paths.into_iter().collect(),
+            local_offload_names: file.offload.local_names.into_iter().collect(),
             scoped: file.scoped,
             builders: file.types.builders.into_iter().collect(),
             transparent: file.types.transparent.into_iter().collect(),
@@ -265,8 +269,24 @@ impl Catalog {
         self.prelude.get(name).map(String::as_str)
     }
 
+    /// Whether closures handed to `path` run off the executor. A crate's
+    /// own (`crate::`) function counts when it is named like an offloading
+    /// call (`offload.local_names`) or is one seen from inside its crate
+    /// (async-std's `crate::task::spawn_blocking`): the file's crate name is
+    /// unknown here, and erring this way only hides findings.
     pub fn is_offload(&self, path: &str) -> bool {
-        self.offload.contains(path)
+        if self.offload.contains(path) {
+            return true;
+        }
+        path.strip_prefix("crate::").is_some_and(|local| {
+            let name = local.rsplit("::").next().unwrap_or(local);
+            self.local_offload_names.contains(name)
+                || self.offload.iter().any(|offload| {
+                    offload
+                        .split_once("::")
+                        .is_some_and(|(_, rest)| rest == local)
+                })
+        })
     }
 
     pub fn scoped_param(&self, path: &str) -> Option<&str> {
@@ -281,8 +301,12 @@ impl Catalog {
         self.builders.contains(ty)
     }
 
+    /// Wrappers looked through when typing a receiver; besides the listed
+    /// ones, every crate's `Result` alias (`io::Result<T>`,
+    /// `rusqlite::Result<T>`, `anyhow::Result<T>`): their first argument is
+    /// the success type.
     pub fn is_transparent(&self, ty: &str) -> bool {
-        self.transparent.contains(ty)
+        self.transparent.contains(ty) || ty == "Result" || ty.ends_with("::Result")
     }
 
     pub fn deref_target(&self, ty: &str) -> Option<&str> {
@@ -401,6 +425,17 @@ mod tests {
                 .contains("is not a path")
         );
         assert!(catalog.add("", "blocking-fs").is_err());
+    }
+
+    #[test]
+    fn offloading_calls_match_inside_their_own_crate() {
+        let catalog = Catalog::builtin();
+        assert!(catalog.is_offload("tokio::task::spawn_blocking"));
+        assert!(catalog.is_offload("crate::task::spawn_blocking"));
+        assert!(catalog.is_offload("crate::blocking::spawn_blocking"));
+        assert!(!catalog.is_offload("crate::runtime::spawn"));
+        assert!(!catalog.is_offload("other::spawn_blocking"));
+        assert!(!catalog.is_offload("tokio::spawn"));
     }
 
     #[test]

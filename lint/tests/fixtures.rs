@@ -105,7 +105,11 @@ fn findings_on_the_fixtures_equal_their_annotations() {
     let mut found = Findings::new();
     let mut messages = BTreeMap::new();
     for finding in &report.findings {
-        let key = (finding.path.clone(), finding.span.line, finding.rule.to_string());
+        let key = (
+            finding.path.clone(),
+            finding.span.line,
+            finding.rule.to_string(),
+        );
         *found.entry(key.clone()).or_default() += 1;
         messages.insert(key, finding.message.clone());
     }

@@ -1,7 +1,9 @@
 //! What the monitor costs: a fixed workload of many short tasks on a
 //! two-worker runtime, with the monitor off, with the probes and metrics
-//! (named, `TaskMonitor`-instrumented tasks, `RuntimeMonitor` sampling), and
-//! with the stall watchdog on top (poll hooks + watchdog thread).
+//! (named, `TaskMonitor`-instrumented tasks, `RuntimeMonitor` sampling),
+//! with the stall watchdog on top (poll hooks + watchdog thread), and with
+//! the watchdog but without per-task `TaskMonitor`s (to show which part
+//! costs what).
 //!
 //! ```text
 //! cargo bench -p stallcheck-runtime --bench overhead
@@ -21,25 +23,29 @@ const TASKS: u64 = 2_000;
 const YIELDS_PER_TASK: u64 = 8;
 const WORKERS: usize = 2;
 
-/// A few hundred nanoseconds of arithmetic between yields: a short poll.
-fn short_poll_work(seed: u64) -> u64 {
-    (0..64_u64).fold(seed, |acc, i| {
+/// Work per poll, in rounds of a dependent multiply-add (~1 ns each):
+/// ~0.1 µs polls (a worst case: the executor's own cost dominates) and
+/// ~4 µs polls (closer to a request handler's step).
+const POLL_WORK: [(&str, u64); 2] = [("polls-0.1us", 64), ("polls-4us", 4_096)];
+
+fn poll_work(seed: u64, rounds: u64) -> u64 {
+    (0..rounds).fold(seed, |acc, i| {
         acc.wrapping_mul(6364136223846793005).wrapping_add(i)
     })
 }
 
-async fn short_task(seed: u64) -> u64 {
+async fn short_task(seed: u64, rounds: u64) -> u64 {
     let mut acc = seed;
     for _ in 0..YIELDS_PER_TASK {
-        acc = short_poll_work(acc);
+        acc = poll_work(black_box(acc), rounds);
         tokio::task::yield_now().await;
     }
     acc
 }
 
-fn expected_total() -> u64 {
+fn expected_total(rounds: u64) -> u64 {
     (0..TASKS)
-        .map(|seed| (0..YIELDS_PER_TASK).fold(seed, |acc, _| short_poll_work(acc)))
+        .map(|seed| (0..YIELDS_PER_TASK).fold(seed, |acc, _| poll_work(acc, rounds)))
         .fold(0, u64::wrapping_add)
 }
 
@@ -85,7 +91,7 @@ fn overhead(c: &mut Criterion) {
 
     for (work, rounds) in POLL_WORK {
         let expected = expected_total(rounds);
-        let variants: [(&str, Option<Monitor>); 3] = [
+        let variants: [(&str, Option<Monitor>); 4] = [
             ("off", None),
             (
                 "probe+metrics",
@@ -94,6 +100,11 @@ fn overhead(c: &mut Criterion) {
             (
                 "probe+metrics+watchdog",
                 Some(Monitor::builder().watchdog(true).build()),
+            ),
+            // Where the cost lives: the same without per-task TaskMonitors.
+            (
+                "probe+runtime-metrics+watchdog",
+                Some(Monitor::builder().task_metrics(false).build()),
             ),
         ];
         for (name, monitor) in variants {

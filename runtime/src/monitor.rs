@@ -53,6 +53,7 @@ pub struct MonitorBuilder {
     stall_capacity: usize,
     watchdog: bool,
     capture_stacks: bool,
+    task_metrics: bool,
     console: Option<SocketAddr>,
 }
 
@@ -68,6 +69,7 @@ impl Default for MonitorBuilder {
             stall_capacity: DEFAULT_STALL_CAPACITY,
             watchdog: true,
             capture_stacks: true,
+            task_metrics: true,
             console: None,
         }
     }
@@ -122,6 +124,15 @@ impl MonitorBuilder {
     /// Runs the stall watchdog thread (default on).
     pub fn watchdog(mut self, enabled: bool) -> Self {
         self.watchdog = enabled;
+        self
+    }
+
+    /// Instruments `spawn_named` tasks with their name's `TaskMonitor`
+    /// (default on). tokio-metrics' per-poll accounting costs a few hundred
+    /// ns per poll; turn it off for very hot, very short tasks and keep the
+    /// names, the probes, the runtime metrics and the watchdog.
+    pub fn task_metrics(mut self, enabled: bool) -> Self {
+        self.task_metrics = enabled;
         self
     }
 
@@ -323,11 +334,13 @@ impl Monitor {
     {
         let (task_monitor, shared_name) = self.inner.task_monitors.get_or_create_named(name);
         let named = Named::new(future, shared_name, Arc::clone(&self.inner.names));
-        let instrumented = task_monitor.instrument(named);
-        tokio::task::Builder::new()
-            .name(name)
-            .spawn_on(instrumented, handle)
-            .expect("tokio::task::Builder::spawn_on only fails on a shut-down runtime")
+        let builder = tokio::task::Builder::new().name(name);
+        let spawned = if self.inner.settings.task_metrics {
+            builder.spawn_on(task_monitor.instrument(named), handle)
+        } else {
+            builder.spawn_on(named, handle)
+        };
+        spawned.expect("tokio::task::Builder::spawn_on only fails on a shut-down runtime")
     }
 
     /// Starts a new measurement interval: clears the histograms, the series,
@@ -450,9 +463,11 @@ impl Monitor {
                     .to_owned()
             }
             None => "not running: Monitor::start was not called".to_owned(),
-            Some(a) if a.watchdog_running => {
-                format!("running (threshold {} ms)", threshold.as_secs_f64() * 1e3)
-            }
+            Some(a) if a.watchdog_running => format!(
+                "running (threshold {} ms, {} clock)",
+                threshold.as_secs_f64() * 1e3,
+                self.inner.watchdog.clock_source()
+            ),
             Some(_) => "not running: the watchdog thread could not be started".to_owned(),
         }
     }

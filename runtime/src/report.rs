@@ -164,6 +164,11 @@ pub struct Stall {
     pub caller_location: Option<String>,
     /// Why `frames` is empty or may be imprecise.
     pub stack_note: Option<String>,
+    /// The stuck thread's scheduler state when the watchdog saw it (Linux):
+    /// `sleeping` = blocked in a system call (sleep, lock, I/O), `running` =
+    /// computing on the CPU or waiting for one (preempted by the OS),
+    /// `disk-wait` = uninterruptible I/O.
+    pub thread_state: Option<String>,
 }
 
 impl Report {
@@ -310,6 +315,9 @@ fn render_stall(s: &Stall, out: &mut String) -> fmt::Result {
             .map(|l| format!(" at {l}"))
             .unwrap_or_default();
         writeln!(out, "    called from:   {caller}{at}")?;
+    }
+    if let Some(state) = &s.thread_state {
+        writeln!(out, "    thread state:  {state}")?;
     }
     if let Some(note) = &s.stack_note {
         writeln!(out, "    note: {note}")?;

@@ -92,6 +92,14 @@ fn assert_names_the_culprit(
         Some(true),
         "{stall:?}"
     );
+    assert_eq!(
+        stall
+            .thread_state
+            .as_deref()
+            .map(|s| s.starts_with("sleeping")),
+        Some(true),
+        "a thread blocked in a system call sleeps: {stall:?}"
+    );
 }
 
 #[inline(never)]
@@ -177,6 +185,33 @@ fn a_sync_socket_read_is_reported_with_the_read_frame() {
         &["read", "recv"],
         "read_from_silent_peer",
     );
+}
+
+#[inline(never)]
+fn spin_for_100ms() -> u64 {
+    let start = std::time::Instant::now();
+    let mut spins = 0_u64;
+    while start.elapsed() < ms(100) {
+        spins = std::hint::black_box(spins + 1);
+    }
+    spins
+}
+
+#[test]
+fn a_cpu_bound_poll_is_reported_as_running_not_sleeping() {
+    let (report, _) = run_blocking_task("spinner", || {
+        spin_for_100ms();
+    });
+    let stall = the_stall_of(&report, "spinner");
+    assert_eq!(
+        stall
+            .thread_state
+            .as_deref()
+            .map(|s| s.starts_with("running")),
+        Some(true),
+        "{stall:?}"
+    );
+    assert!(has_frame(stall, "spin_for_100ms"), "{:#?}", stall.frames);
 }
 
 #[test]

@@ -15,6 +15,7 @@ use stallcheck_bench::workload::{Completed, Plan, Settings, Variant, VariantKind
 /// Small-scale settings in `scratch`.
 pub fn settings(scratch: &Path, clients: usize, ops: usize) -> Settings {
     Settings {
+        cpu_permits: 1,
         seed: 11,
         clients,
         ops,

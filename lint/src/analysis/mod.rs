@@ -3,8 +3,23 @@
 //!
 //! CONTRACT (shared by the driver): `analyze_file` is a pure function of its
 //! inputs; it never touches the filesystem and never panics on any input.
+//!
+//! Code map: `modules` lists out-of-line `mod` declarations for the driver;
+//! `scope` resolves paths (a cheap pre-pass over items builds the file's
+//! module table, the walker pushes block scopes); `types` types receivers;
+//! `walker` is the single pass that tracks async context and reports;
+//! `macros` parses the bodies of well-known macros; `attrs` holds the
+//! attribute predicates (`#[cfg(test)]`, `#[test]`, `#[path]`).
+//!
+//! Invariants: findings are matched on resolved, canonical paths against
+//! the catalog, never on raw text (the one exception, documented in
+//! `sync-lock-in-async`, is the `.lock().unwrap()` shape on a receiver of
+//! unknown type, reported with `Confidence::Inferred`); the syntax tree is
+//! dropped before `analyze_file` returns; recursion is bounded by the input's
+//! nesting, which the driver's worker stack accommodates.
 
 mod attrs;
+mod macros;
 mod modules;
 mod scope;
 #[cfg(test)]

@@ -64,6 +64,10 @@ struct Glob {
 #[derive(Clone, Debug, Default)]
 pub struct Scope {
     names: Vec<Name>,
+    /// Positions in `names` by identifier, once a scope holds more than
+    /// `INDEX_THRESHOLD` names (generated modules hold tens of thousands:
+    /// lookups must not scan them).
+    index: HashMap<String, Vec<usize>>,
     globs: Vec<Glob>,
     /// A function boundary: local variables of enclosing scopes are not
     /// visible past it (items and imports are).
@@ -88,6 +92,8 @@ pub enum Target {
     Local(Option<Ty>),
 }
 
+const INDEX_THRESHOLD: usize = 24;
+
 /// Guards against `use` cycles (`use a::b as c; use c as b;`).
 const MAX_RESOLUTION_DEPTH: usize = 12;
 
@@ -101,6 +107,20 @@ pub struct Resolver<'c> {
     current_module: usize,
     /// The resolved self type of the enclosing `impl`, for `Self::..`.
     self_ty: Option<String>,
+    /// Field types of the file's structs, by struct path (tuple-struct
+    /// fields are named `0`, `1`, ..).
+    fields: HashMap<String, Vec<(String, Option<Ty>)>>,
+    /// The file's type aliases (`type Shared = Arc<Mutex<State>>;`).
+    aliases: HashMap<String, Ty>,
+    /// Return types of the file's functions and methods (`Type::method`).
+    returns: HashMap<String, Ty>,
+}
+
+/// The two passes of `collect_item_types`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ItemTypes {
+    Aliases,
+    FieldsAndReturns,
 }
 
 impl<'c> Resolver<'c> {
@@ -112,9 +132,98 @@ impl<'c> Resolver<'c> {
             blocks: Vec::new(),
             current_module: 0,
             self_ty: None,
+            fields: HashMap::new(),
+            aliases: HashMap::new(),
+            returns: HashMap::new(),
         };
         resolver.add_module("crate".to_string(), None, &file.items, include_tests);
+        resolver.collect_item_types(&file.items, 0, ItemTypes::Aliases);
+        resolver.collect_item_types(&file.items, 0, ItemTypes::FieldsAndReturns);
+        resolver.current_module = 0;
         resolver
+    }
+
+    /// Records what the file's own items say about types, resolved in the
+    /// module that declares them: type aliases first (fields and signatures
+    /// may use them), then struct fields and function return types.
+    fn collect_item_types(&mut self, items: &[Item], module: usize, phase: ItemTypes) {
+        for item in items {
+            self.current_module = module;
+            let module_path = &self.modules[module].path;
+            match (item, phase) {
+                (Item::Type(alias), ItemTypes::Aliases) => {
+                    let path = format!("{module_path}::{}", alias.ident);
+                    if let Some(ty) = self.resolve_type(&alias.ty) {
+                        self.aliases.insert(path, ty);
+                    }
+                }
+                (Item::Struct(item_struct), ItemTypes::FieldsAndReturns) => {
+                    let path = format!("{module_path}::{}", item_struct.ident);
+                    let fields = item_struct
+                        .fields
+                        .iter()
+                        .enumerate()
+                        .map(|(index, field)| {
+                            let name = field
+                                .ident
+                                .as_ref()
+                                .map_or_else(|| index.to_string(), ToString::to_string);
+                            (name, self.resolve_type(&field.ty))
+                        })
+                        .collect();
+                    self.fields.insert(path, fields);
+                }
+                (Item::Fn(function), ItemTypes::FieldsAndReturns) => {
+                    let path = format!("{module_path}::{}", function.sig.ident);
+                    self.record_return(path, &function.sig.output);
+                }
+                (Item::Impl(item_impl), ItemTypes::FieldsAndReturns) => {
+                    let Some(Ty::Named(owner)) = self.resolve_type(&item_impl.self_ty) else {
+                        continue;
+                    };
+                    let saved = self.set_self_ty(Some(owner.clone()));
+                    for impl_item in &item_impl.items {
+                        if let syn::ImplItem::Fn(method) = impl_item {
+                            let path = format!("{owner}::{}", method.sig.ident);
+                            self.record_return(path, &method.sig.output);
+                        }
+                    }
+                    self.set_self_ty(saved);
+                }
+                (Item::Mod(item_mod), _) => {
+                    if let (Some(&child), Some((_, inner))) = (
+                        self.module_ids.get(&(item_mod as *const _)),
+                        &item_mod.content,
+                    ) {
+                        self.collect_item_types(inner, child, phase);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn record_return(&mut self, path: String, output: &syn::ReturnType) {
+        if let syn::ReturnType::Type(_, ty) = output
+            && let Some(ty) = self.resolve_type(ty)
+        {
+            self.returns.insert(path, ty);
+        }
+    }
+
+    /// What the file's own function or method at `path` returns (through
+    /// `Result`/`Option` and other transparent wrappers).
+    pub fn local_return(&self, path: &str) -> Option<&Ty> {
+        self.returns.get(path)
+    }
+
+    /// The type of field `field` of the file's struct at path `owner`.
+    pub fn field_type(&self, owner: &str, field: &str) -> Option<Ty> {
+        self.fields
+            .get(owner)?
+            .iter()
+            .find(|(name, _)| name == field)
+            .and_then(|(_, ty)| ty.clone())
     }
 
     pub fn catalog(&self) -> &'c Catalog {
@@ -146,7 +255,7 @@ impl<'c> Resolver<'c> {
                     self.module_ids.insert(module as *const _, child);
                     child
                 });
-                scope.names.push(Name {
+                scope.add(Name {
                     ident: module.ident.to_string(),
                     binding: Binding::Item {
                         ns: Ns::Type,
@@ -202,7 +311,7 @@ impl<'c> Resolver<'c> {
 
     pub fn bind_local(&mut self, ident: String, ty: Option<Ty>) {
         if let Some(scope) = self.blocks.last_mut() {
-            scope.names.push(Name {
+            scope.add(Name {
                 ident,
                 binding: Binding::Local(ty),
             });
@@ -262,7 +371,10 @@ impl<'c> Resolver<'c> {
         }
         let mut target;
         let mut rest = rest;
-        if first == "self" {
+        if first == "self" && rest.is_empty() && ns == Ns::Value {
+            // The method receiver `self`, a local.
+            return self.lookup_blocks(first, ns, depth);
+        } else if first == "self" {
             target = Target::Module(module);
         } else if first == "super" {
             let mut current = module;
@@ -316,7 +428,7 @@ impl<'c> Resolver<'c> {
     fn lookup_blocks(&self, ident: &str, ns: Ns, depth: usize) -> Option<Target> {
         let mut past_barrier = false;
         for scope in self.blocks.iter().rev() {
-            for name in scope.names.iter().rev().filter(|name| name.ident == ident) {
+            for name in scope.named(ident) {
                 match &name.binding {
                     Binding::Local(ty) if ns == Ns::Value && !past_barrier => {
                         return Some(Target::Local(ty.clone()));
@@ -354,7 +466,7 @@ impl<'c> Resolver<'c> {
             return None;
         }
         let scope = &self.modules[module].scope;
-        for name in scope.names.iter().rev().filter(|name| name.ident == ident) {
+        for name in scope.named(ident) {
             match &name.binding {
                 Binding::Import { segments, absolute } => {
                     return self.resolve_segments(
@@ -483,6 +595,17 @@ impl<'c> Resolver<'c> {
                         _ => None,
                     })?;
                     self.resolve_type_at(first_type, depth + 1)
+                } else if let Some(mut aliased) = self.aliases.get(&resolved) {
+                    // An alias of an alias declared after it.
+                    for _ in 0..MAX_RESOLUTION_DEPTH {
+                        match aliased {
+                            Ty::Named(path) if self.aliases.contains_key(path) => {
+                                aliased = &self.aliases[path];
+                            }
+                            _ => break,
+                        }
+                    }
+                    Some(aliased.clone())
                 } else {
                     Some(Ty::Named(resolved))
                 }
@@ -493,6 +616,50 @@ impl<'c> Resolver<'c> {
 }
 
 impl Scope {
+    fn add(&mut self, name: Name) {
+        let position = self.names.len();
+        if position >= INDEX_THRESHOLD {
+            if position == INDEX_THRESHOLD {
+                for (earlier, existing) in self.names.iter().enumerate() {
+                    self.index
+                        .entry(existing.ident.clone())
+                        .or_default()
+                        .push(earlier);
+                }
+            }
+            self.index
+                .entry(name.ident.clone())
+                .or_default()
+                .push(position);
+        }
+        self.names.push(name);
+    }
+
+    /// The names bound to `ident` here, latest first.
+    fn named<'s>(&'s self, ident: &'s str) -> impl Iterator<Item = &'s Name> + 's {
+        let indexed = self.names.len() > INDEX_THRESHOLD;
+        let positions = if indexed {
+            self.index.get(ident).map_or(&[][..], Vec::as_slice)
+        } else {
+            &[]
+        };
+        let unindexed = if indexed {
+            &self.names[..0]
+        } else {
+            &self.names[..]
+        };
+        positions
+            .iter()
+            .rev()
+            .map(|&position| &self.names[position])
+            .chain(
+                unindexed
+                    .iter()
+                    .rev()
+                    .filter(move |name| name.ident == ident),
+            )
+    }
+
     fn declare_item(&mut self, item: &Item) {
         let (ident, ns) = match item {
             Item::Use(item_use) => {
@@ -509,7 +676,7 @@ impl Scope {
                     .rename
                     .as_ref()
                     .map_or(&extern_crate.ident, |(_, rename)| rename);
-                self.names.push(Name {
+                self.add(Name {
                     ident: name.to_string(),
                     binding: Binding::Import {
                         segments: vec![extern_crate.ident.to_string()],
@@ -530,7 +697,7 @@ impl Scope {
             Item::Mod(item) => (&item.ident, Ns::Type),
             _ => return,
         };
-        self.names.push(Name {
+        self.add(Name {
             ident: ident.to_string(),
             binding: Binding::Item { ns, module: None },
         });
@@ -548,7 +715,7 @@ fn lower_use_tree(tree: &UseTree, prefix: &mut Vec<String>, absolute: bool, scop
         UseTree::Name(name) => {
             if name.ident == "self" {
                 if let Some(last) = prefix.last() {
-                    scope.names.push(Name {
+                    scope.add(Name {
                         ident: last.clone(),
                         binding: Binding::Import {
                             segments: prefix.clone(),
@@ -559,7 +726,7 @@ fn lower_use_tree(tree: &UseTree, prefix: &mut Vec<String>, absolute: bool, scop
             } else {
                 let mut segments = prefix.clone();
                 segments.push(name.ident.to_string());
-                scope.names.push(Name {
+                scope.add(Name {
                     ident: name.ident.to_string(),
                     binding: Binding::Import { segments, absolute },
                 });
@@ -570,7 +737,7 @@ fn lower_use_tree(tree: &UseTree, prefix: &mut Vec<String>, absolute: bool, scop
             if rename.ident != "self" {
                 segments.push(rename.ident.to_string());
             }
-            scope.names.push(Name {
+            scope.add(Name {
                 ident: rename.rename.to_string(),
                 binding: Binding::Import { segments, absolute },
             });

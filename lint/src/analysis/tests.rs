@@ -7,7 +7,12 @@ use super::*;
 use crate::catalog::Catalog;
 use crate::finding::Confidence;
 
-fn analyze_with(source: &str, catalog: &Catalog, runtime: AsyncRuntime, include_tests: bool) -> FileAnalysis {
+fn analyze_with(
+    source: &str,
+    catalog: &Catalog,
+    runtime: AsyncRuntime,
+    include_tests: bool,
+) -> FileAnalysis {
     let ctx = FileContext {
         rel_path: "src/lib.rs",
         edition: Edition::E2024,
@@ -32,7 +37,11 @@ fn lines_and_rules(analysis: &FileAnalysis) -> Vec<String> {
 
 /// Asserts the findings, as `line:rule` in source order, equal `expected`.
 fn check(source: &str, expected: &[&str]) {
-    assert_eq!(lines_and_rules(&analyze(source)), expected, "\nsource:\n{source}");
+    assert_eq!(
+        lines_and_rules(&analyze(source)),
+        expected,
+        "\nsource:\n{source}"
+    );
 }
 
 fn only_finding(source: &str) -> Finding {
@@ -58,12 +67,18 @@ fn sync_fn_is_not_async_context() {
 
 #[test]
 fn async_block_in_sync_fn_is_async_context() {
-    check("fn f() {\n    let _ = async { std::fs::read(p) };\n}", &["2:blocking-fs"]);
+    check(
+        "fn f() {\n    let _ = async { std::fs::read(p) };\n}",
+        &["2:blocking-fs"],
+    );
 }
 
 #[test]
 fn async_closure_is_async_context() {
-    check("fn f() {\n    let c = async || std::fs::read(p);\n}", &["2:blocking-fs"]);
+    check(
+        "fn f() {\n    let c = async || std::fs::read(p);\n}",
+        &["2:blocking-fs"],
+    );
 }
 
 #[test]
@@ -76,7 +91,10 @@ fn plain_closure_inherits_the_context_it_is_written_in() {
 
 #[test]
 fn nested_fn_item_is_not_async_context() {
-    check("async fn f() {\n    fn g() { std::thread::sleep(d); }\n    g();\n}", &[]);
+    check(
+        "async fn f() {\n    fn g() { std::thread::sleep(d); }\n    g();\n}",
+        &[],
+    );
 }
 
 #[test]
@@ -152,7 +170,10 @@ fn use_with_rename_and_group() {
 
 #[test]
 fn glob_imports_of_external_modules_resolve_known_names() {
-    check("use std::fs::*;\nasync fn g() {\n    read(p);\n    frobnicate(p);\n}", &["3:blocking-fs"]);
+    check(
+        "use std::fs::*;\nasync fn g() {\n    read(p);\n    frobnicate(p);\n}",
+        &["3:blocking-fs"],
+    );
 }
 
 #[test]
@@ -189,7 +210,10 @@ fn local_items_and_variables_shadow_imports() {
 
 #[test]
 fn local_module_named_like_std_module() {
-    check("mod fs { pub fn read(_: &str) {} }\nasync fn g() { fs::read(p); }", &[]);
+    check(
+        "mod fs { pub fn read(_: &str) {} }\nasync fn g() { fs::read(p); }",
+        &[],
+    );
 }
 
 #[test]
@@ -207,7 +231,10 @@ fn tokio_paths_are_not_blocking() {
 
 #[test]
 fn extern_crate_rename() {
-    check("extern crate futures as fut;\nasync fn g() { fut::executor::block_on(x); }", &["2:block-on-in-async"]);
+    check(
+        "extern crate futures as fut;\nasync fn g() { fut::executor::block_on(x); }",
+        &["2:block-on-in-async"],
+    );
 }
 
 // Receiver types.
@@ -230,7 +257,10 @@ fn receivers_typed_by_annotation_through_wrappers() {
 
 #[test]
 fn receivers_of_unknown_type_are_not_matched_by_method_name() {
-    check("async fn g(x: Thing) {\n    x.recv();\n    y.join();\n}", &[]);
+    check(
+        "async fn g(x: Thing) {\n    x.recv();\n    y.join();\n}",
+        &[],
+    );
 }
 
 #[test]
@@ -274,12 +304,19 @@ fn one_finding_per_rule_and_call_chain() {
 
 #[test]
 fn finding_fields() {
-    let finding = only_finding("impl S {\n    async fn load(&self) {\n        let x = std::fs::read(\"a\");\n    }\n}");
+    let finding = only_finding(
+        "impl S {\n    async fn load(&self) {\n        let x = std::fs::read(\"a\");\n    }\n}",
+    );
     assert_eq!(finding.rule, "blocking-fs");
     assert_eq!(finding.severity, crate::finding::Severity::Warning);
     assert_eq!(finding.path, "src/lib.rs");
     assert_eq!(
-        (finding.span.line, finding.span.column, finding.span.end_line, finding.span.end_column),
+        (
+            finding.span.line,
+            finding.span.column,
+            finding.span.end_line,
+            finding.span.end_column
+        ),
         (3, 17, 3, 35)
     );
     assert_eq!(
@@ -297,9 +334,15 @@ fn finding_fields() {
 
 #[test]
 fn method_call_span_runs_from_the_method_name() {
-    let finding = only_finding("async fn g(m: &std::sync::Mutex<u8>) {\n    m\n        .lock();\n}");
+    let finding =
+        only_finding("async fn g(m: &std::sync::Mutex<u8>) {\n    m\n        .lock();\n}");
     assert_eq!(
-        (finding.span.line, finding.span.column, finding.span.end_line, finding.span.end_column),
+        (
+            finding.span.line,
+            finding.span.column,
+            finding.span.end_line,
+            finding.span.end_column
+        ),
         (3, 10, 3, 16)
     );
 }
@@ -307,8 +350,12 @@ fn method_call_span_runs_from_the_method_name() {
 #[test]
 fn context_descriptions() {
     let message = |source: &str| only_finding(source).message;
-    assert!(message("fn f() { async { std::thread::sleep(d) }; }").ends_with("in async block in `f`"));
-    assert!(message("fn f() { async || std::thread::sleep(d); }").ends_with("in async closure in `f`"));
+    assert!(
+        message("fn f() { async { std::thread::sleep(d) }; }").ends_with("in async block in `f`")
+    );
+    assert!(
+        message("fn f() { async || std::thread::sleep(d); }").ends_with("in async closure in `f`")
+    );
     assert!(
         message("impl Future for F { fn poll(&mut self) { std::thread::sleep(d); } }")
             .ends_with("in poll method `F::poll`")
@@ -318,14 +365,28 @@ fn context_descriptions() {
 #[test]
 fn help_names_the_targets_runtime() {
     let help = |runtime| {
-        analyze_with("async fn f() { std::thread::sleep(d); }", &Catalog::builtin(), runtime, false)
-            .findings[0]
+        analyze_with(
+            "async fn f() { std::thread::sleep(d); }",
+            &Catalog::builtin(),
+            runtime,
+            false,
+        )
+        .findings[0]
             .help
             .clone()
     };
-    assert_eq!(help(AsyncRuntime::Tokio), "use `tokio::time::sleep(..).await`");
-    assert_eq!(help(AsyncRuntime::AsyncStd), "use `async_std::task::sleep(..).await`");
-    assert_eq!(help(AsyncRuntime::Smol), "use `smol::Timer::after(..).await`");
+    assert_eq!(
+        help(AsyncRuntime::Tokio),
+        "use `tokio::time::sleep(..).await`"
+    );
+    assert_eq!(
+        help(AsyncRuntime::AsyncStd),
+        "use `async_std::task::sleep(..).await`"
+    );
+    assert_eq!(
+        help(AsyncRuntime::Smol),
+        "use `smol::Timer::after(..).await`"
+    );
 }
 
 #[test]
@@ -335,7 +396,10 @@ fn tokio_blocking_methods_are_errors() {
         (finding.rule, finding.severity),
         ("blocking-wait", crate::finding::Severity::Error)
     );
-    assert_eq!(finding.help, "`blocking_lock` panics inside a runtime: `.await` `lock` instead");
+    assert_eq!(
+        finding.help,
+        "`blocking_lock` panics inside a runtime: `.await` `lock` instead"
+    );
 }
 
 #[test]
@@ -362,17 +426,34 @@ fn out_of_line_modules_with_their_inline_parents() {
     let modules: Vec<_> = analysis
         .modules
         .iter()
-        .map(|module| (module.name.as_str(), module.path_attr.as_deref(), module.inline_parents.clone(), module.span.line))
+        .map(|module| {
+            (
+                module.name.as_str(),
+                module.path_attr.as_deref(),
+                module.inline_parents.clone(),
+                module.span.line,
+            )
+        })
         .collect();
     assert_eq!(
         modules,
         [
             ("a", None, vec![], 1),
             ("b", None, vec![], 2),
-            ("c", Some("c_impl.rs"), vec![("inline".to_string(), None)], 7),
+            (
+                "c",
+                Some("c_impl.rs"),
+                vec![("inline".to_string(), None)],
+                7
+            ),
         ]
     );
-    let with_tests = analyze_with("#[cfg(test)]\nmod tests;", &Catalog::builtin(), AsyncRuntime::Tokio, true);
+    let with_tests = analyze_with(
+        "#[cfg(test)]\nmod tests;",
+        &Catalog::builtin(),
+        AsyncRuntime::Tokio,
+        true,
+    );
     assert_eq!(with_tests.modules.len(), 1);
 }
 
@@ -404,10 +485,13 @@ fn deeply_nested_expressions_fit_the_drivers_stack() {
     // parser needs it for 5,000 levels, the walker must not need much more.
     let depth = 5_000;
     let nested = format!(
-        "async fn f() {{ let x = {}std::fs::read(p){}; }}\nasync fn g(m: &std::sync::Mutex<u8>) {{ m{}; }}",
+        "async fn f() {{ let x = {}std::fs::read(p){}; }}\nasync fn g(m: &std::sync::Mutex<u8>) {{ m{}; }}\nasync fn h() {{ {}std::thread::sleep(d){} }}\nfn i() {{ let c = {}async {{ std::thread::sleep(d) }}; }}",
         "(".repeat(depth),
         ")".repeat(depth),
         ".lock()".repeat(depth),
+        "{ let x = 1; ".repeat(depth),
+        " }".repeat(depth),
+        "|| ".repeat(depth),
     );
     let findings = std::thread::Builder::new()
         .stack_size(crate::driver::WORKER_STACK_SIZE)
@@ -415,5 +499,59 @@ fn deeply_nested_expressions_fit_the_drivers_stack() {
         .unwrap()
         .join()
         .unwrap();
-    assert_eq!(findings, ["1:blocking-fs", "2:sync-lock-in-async"]);
+    assert_eq!(
+        findings,
+        [
+            "1:blocking-fs",
+            "2:sync-lock-in-async",
+            "3:blocking-sleep",
+            "4:blocking-sleep"
+        ]
+    );
+}
+
+#[test]
+fn struct_field_types_type_their_receivers() {
+    check(
+        "struct S { m: parking_lot::Mutex<u8>, j: J }\nstruct J;\nimpl S {\n    async fn f(&self) {\n        self.m.lock();\n        self.j.lock().unwrap();\n    }\n}",
+        &["5:sync-lock-in-async"],
+    );
+}
+
+#[test]
+fn closures_bound_to_locals_count_where_they_run() {
+    check(
+        "async fn offloaded() {\n    let work = || std::fs::read(p);\n    tokio::task::spawn_blocking(work);\n}\nasync fn called_off_the_executor() {\n    let work = || std::fs::read(p);\n    tokio::task::spawn_blocking(move || work());\n}\nasync fn called_here() {\n    let work = || std::fs::read(p);\n    work();\n}\nasync fn both() {\n    let work = || std::fs::read(p);\n    std::thread::spawn(work);\n    work();\n}",
+        &["10:blocking-fs", "14:blocking-fs"],
+    );
+}
+
+#[test]
+fn macro_bodies_in_async_context() {
+    check(
+        "async fn f() {\n    println!(\"{:?}\", std::fs::read(p));\n    tracing::info!(?x, \"{:?}\", std::fs::read(p));\n    my_macro!(std::fs::read(p));\n}\nfn g() { println!(\"{:?}\", std::fs::read(p)); }",
+        &["2:blocking-fs"],
+    );
+}
+
+#[test]
+fn scopes_with_many_names_resolve_like_small_ones() {
+    let items: String = (0..40).map(|i| format!("fn f{i}() {{}}\n")).collect();
+    let lets: String = (0..40).map(|i| format!("    let v{i} = {i};\n")).collect();
+    let source = format!(
+        "{items}use std::fs::read;\nasync fn g() {{\n{lets}    read(p);\n    let read = |p: u8| p;\n    read(1);\n    let read = std::fs::read;\n}}"
+    );
+    assert_eq!(lines_and_rules(&analyze(&source)), ["83:blocking-fs"]);
+}
+
+#[test]
+fn aliases_and_return_types_of_the_files_own_items() {
+    check(
+        "use std::sync::{Arc, Mutex};\ntype Shared = Arc<Inner>;\ntype Inner = Mutex<u8>;\nfn open_db() -> rusqlite::Result<rusqlite::Connection> { todo() }\nstruct Pool;\nimpl Pool {\n    fn get(&self) -> Shared { todo() }\n}\nasync fn g(shared: Shared, pool: &Pool) {\n    shared.lock();\n    let conn = open_db().unwrap();\n    conn.execute(q, []);\n    pool.get().lock();\n}",
+        &[
+            "10:sync-lock-in-async",
+            "12:blocking-client",
+            "13:sync-lock-in-async",
+        ],
+    );
 }

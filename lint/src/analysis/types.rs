@@ -2,7 +2,8 @@
 //! from constructor calls (`File::open(..)`, `Mutex::new(..)`,
 //! `mpsc::channel()`), the catalog's return types, builder chains and the
 //! types of local variables (annotations, or the expression they were bound
-//! to).
+//! to), and the file's own items: struct fields (`self.state`), type
+//! aliases and function return types.
 //!
 //! `Result`/`Option` plumbing (`?`, `.unwrap()`, `.expect(..)`), `.await`,
 //! references, `.clone()` and transparent wrappers (`Arc::new(x)`) keep the
@@ -32,6 +33,13 @@ const SELF_PRESERVING_METHODS: &[&str] = &[
 
 /// Associated functions of transparent wrappers that wrap their argument.
 const WRAPPING_FUNCTIONS: &[&str] = &["new", "clone", "from", "pin", "new_cyclic"];
+
+/// `unwrap`, `clone`, `as_ref`, ...: methods of the wrapper or of every
+/// type, never the receiver type's own API (a `rusqlite::Connection::*`
+/// catalog entry does not cover `Result<Connection>::unwrap`).
+pub fn is_self_preserving(method: &str) -> bool {
+    SELF_PRESERVING_METHODS.contains(&method)
+}
 
 pub fn infer(resolver: &Resolver<'_>, expr: &Expr) -> Option<Ty> {
     infer_at(resolver, expr, 0)
@@ -66,6 +74,21 @@ fn infer_at(resolver: &Resolver<'_>, expr: &Expr, depth: usize) -> Option<Ty> {
             }
             method_return(resolver, receiver?, &method)
         }
+        Expr::Field(field) => {
+            let owner = infer_at(resolver, &field.base, depth + 1)?;
+            match (&field.member, owner) {
+                (syn::Member::Unnamed(index), Ty::Tuple(elems)) => {
+                    elems.get(index.index as usize).cloned().flatten()
+                }
+                (syn::Member::Unnamed(index), Ty::Named(owner)) => {
+                    resolver.field_type(&owner, &index.index.to_string())
+                }
+                (syn::Member::Named(name), Ty::Named(owner)) => {
+                    resolver.field_type(&owner, &name.to_string())
+                }
+                (syn::Member::Named(_), Ty::Tuple(_)) => None,
+            }
+        }
         Expr::Try(inner) => infer_at(resolver, &inner.expr, depth + 1),
         Expr::Await(inner) => infer_at(resolver, &inner.base, depth + 1),
         Expr::Paren(inner) => infer_at(resolver, &inner.expr, depth + 1),
@@ -93,7 +116,10 @@ fn infer_call(
     depth: usize,
 ) -> Option<Ty> {
     let catalog = resolver.catalog();
-    if let Some(ty) = catalog.returns(callee) {
+    if let Some(ty) = catalog
+        .returns(callee)
+        .or_else(|| resolver.local_return(callee))
+    {
         return Some(ty.clone());
     }
     let (owner, function) = callee.rsplit_once("::")?;
@@ -128,7 +154,11 @@ fn method_return(resolver: &Resolver<'_>, receiver: Ty, method: &str) -> Option<
     let catalog = resolver.catalog();
     let mut current = owner.as_str();
     loop {
-        if let Some(ty) = catalog.returns(&format!("{current}::{method}")) {
+        let path = format!("{current}::{method}");
+        if let Some(ty) = catalog
+            .returns(&path)
+            .or_else(|| resolver.local_return(&path))
+        {
             return Some(ty.clone());
         }
         match catalog.deref_target(current) {

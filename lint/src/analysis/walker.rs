@@ -14,6 +14,18 @@
 //! parenthesis (`lock()` in `self.state.lock()`), so a finding in a
 //! multi-line chain points at its own line. Only the first finding of a rule
 //! in one call chain is reported (`stdin().lock().lines()` is one finding).
+//!
+//! A closure bound to a local (`let work = || ..;`) is async context like
+//! any closure, but its findings are held until the end of the local's
+//! block and dropped if it only runs off the executor (`spawn_blocking(work)`,
+//! or called inside an offloaded closure).
+//!
+//! The bodies of well-known macros (`println!`, `select!`, ...) are parsed
+//! and walked in async context only (see `macros`).
+//!
+//! Cost: one pass; per call in async context, one path resolution (no
+//! allocation beyond the resolved path); per `let`, one type inference
+//! bounded in depth. Nothing is retained after the file.
 
 use proc_macro2::LineColumn;
 use syn::spanned::Spanned;
@@ -25,6 +37,7 @@ use syn::{
 
 use super::FileContext;
 use super::attrs;
+use super::macros::{self, MacroBody};
 use super::scope::{Ns, Resolver, Target, Ty};
 use super::types;
 use crate::catalog::Entry;
@@ -62,6 +75,22 @@ enum AsyncKind {
     Poll,
 }
 
+/// A closure bound to a local (`let work = || ..;`): its findings wait
+/// until the end of the local's block, and are dropped if the closure only
+/// ever runs off the executor (`spawn_blocking(work)`).
+struct DeferredClosure {
+    name: String,
+    /// Block depth of the `let`.
+    depth: usize,
+    findings: Vec<Finding>,
+    /// Its body is being visited: findings go here.
+    capturing: bool,
+    /// Handed to an offloading call, or called from sync code.
+    offloaded: bool,
+    /// Called from async code.
+    called_in_async: bool,
+}
+
 /// The `impl` or `trait` whose items are being visited.
 struct Owner {
     /// The type's (or trait's) name, for `Type::method` function names.
@@ -77,8 +106,10 @@ pub struct Walker<'c> {
     function: Option<String>,
     owner: Option<Owner>,
     findings: Vec<Finding>,
-    /// (start of the call chain, rule) already reported.
+    /// (start of the call chain, rule) already reported in this function.
     flagged_chains: Vec<(LineColumn, &'static str)>,
+    deferred: Vec<DeferredClosure>,
+    block_depth: usize,
     /// Closures handed to offloading calls, by address, until visited.
     offloaded: Vec<*const ExprClosure>,
     /// Closures whose first parameter has a known type (`thread::scope(|s| ..)`).
@@ -97,6 +128,8 @@ impl<'c> Walker<'c> {
             owner: None,
             findings: Vec::new(),
             flagged_chains: Vec::new(),
+            deferred: Vec::new(),
+            block_depth: 0,
             offloaded: Vec::new(),
             scoped: Vec::new(),
             unwrapped: None,
@@ -138,6 +171,9 @@ impl<'c> Walker<'c> {
         sig: &'ast Signature,
         block: &'ast Block,
     ) {
+        // Call chains never span functions: keep the set small, so a file
+        // with thousands of findings stays linear.
+        self.flagged_chains.clear();
         self.with_context(exec, Some(name), |walker| {
             walker.resolver.push_scope(true);
             for input in &sig.inputs {
@@ -232,9 +268,15 @@ impl<'c> Walker<'c> {
 
     /// What a method call is, as far as the receiver's type, the traits in
     /// scope or a high-confidence shape tell.
-    fn callee_of_method(&self, call: &ExprMethodCall) -> Option<(String, Option<Entry>, Confidence)> {
+    fn callee_of_method(
+        &self,
+        call: &ExprMethodCall,
+    ) -> Option<(String, Option<Entry>, Confidence)> {
         let catalog = self.resolver.catalog();
         let method = call.method.to_string();
+        if types::is_self_preserving(&method) {
+            return None;
+        }
         let receiver = types::infer(&self.resolver, &call.receiver);
         let mut first_candidate = None;
         if let Some(Ty::Named(ty)) = &receiver {
@@ -326,7 +368,16 @@ impl<'c> Walker<'c> {
         }
         self.flagged_chains.push(key);
         let context = self.describe_context();
-        self.findings.push(Finding {
+        let sink = match self
+            .deferred
+            .iter_mut()
+            .rev()
+            .find(|closure| closure.capturing)
+        {
+            Some(closure) => &mut closure.findings,
+            None => &mut self.findings,
+        };
+        sink.push(Finding {
             rule: entry.rule.id,
             severity: entry.severity,
             path: self.ctx.rel_path.to_string(),
@@ -339,6 +390,62 @@ impl<'c> Walker<'c> {
             confidence,
             callee,
         });
+    }
+
+    /// Analyses the body of a well-known macro in async context (outside it,
+    /// only async blocks inside a macro could matter; they are rare enough
+    /// not to pay for parsing every `format!` of a crate).
+    fn visit_macro_body(&mut self, mac: &syn::Macro) {
+        if !self.in_async() {
+            return;
+        }
+        let exprs = match macros::parse_body(mac) {
+            Some(MacroBody::Expressions(exprs) | MacroBody::Select(exprs)) => exprs,
+            None => return,
+        };
+        for expr in &exprs {
+            <Self as Visit<'_>>::visit_expr(self, expr);
+        }
+    }
+
+    /// Notes how a local closure is used: handed to an offloading call
+    /// (`spawn_blocking(work)`), or called (`work()`) from sync or async code.
+    fn note_closure_use(&mut self, expr: &Expr, offloaded: bool, called: bool) {
+        let Expr::Path(path) = expr else { return };
+        let Some(ident) = path.path.get_ident() else {
+            return;
+        };
+        let in_async = self.in_async();
+        if let Some(closure) = self
+            .deferred
+            .iter_mut()
+            .rev()
+            .find(|closure| !closure.capturing && *ident == closure.name)
+        {
+            if offloaded || (called && !in_async) {
+                closure.offloaded = true;
+            } else if called {
+                closure.called_in_async = true;
+            }
+        }
+    }
+
+    /// At the end of a block, the findings of the closures bound in it are
+    /// kept unless the closure only ran off the executor.
+    fn settle_deferred(&mut self) {
+        while let Some(closure) = self.deferred.last() {
+            if closure.depth < self.block_depth {
+                break;
+            }
+            let closure = self.deferred.pop().expect("checked above");
+            if closure.called_in_async || !closure.offloaded {
+                let sink = match self.deferred.iter_mut().rev().find(|outer| outer.capturing) {
+                    Some(outer) => &mut outer.findings,
+                    None => &mut self.findings,
+                };
+                sink.extend(closure.findings);
+            }
+        }
     }
 }
 
@@ -491,15 +598,40 @@ impl<'ast> Visit<'ast> for Walker<'_> {
                     _ => None,
                 }));
         }
+        self.block_depth += 1;
         for stmt in &node.stmts {
             self.visit_stmt(stmt);
         }
+        self.settle_deferred();
+        self.block_depth -= 1;
         self.resolver.pop_scope();
     }
 
     fn visit_local(&mut self, node: &'ast syn::Local) {
         if let Some(init) = &node.init {
+            let closure_name = match (&node.pat, &*init.expr) {
+                (Pat::Ident(ident), Expr::Closure(closure))
+                    if closure.asyncness.is_none() && ident.subpat.is_none() =>
+                {
+                    Some(ident.ident.to_string())
+                }
+                _ => None,
+            };
+            let deferred = closure_name.is_some();
+            if let Some(name) = closure_name {
+                self.deferred.push(DeferredClosure {
+                    name,
+                    depth: self.block_depth,
+                    findings: Vec::new(),
+                    capturing: true,
+                    offloaded: false,
+                    called_in_async: false,
+                });
+            }
             self.visit_expr(&init.expr);
+            if deferred && let Some(closure) = self.deferred.last_mut() {
+                closure.capturing = false;
+            }
             if let Some((_, diverge)) = &init.diverge {
                 self.visit_expr(diverge);
             }
@@ -599,19 +731,25 @@ impl<'ast> Visit<'ast> for Walker<'_> {
 
     fn visit_expr_call(&mut self, node: &'ast ExprCall) {
         self.visit_expr(&node.func);
+        self.note_closure_use(&node.func, false, true);
         let has_closure = node.args.iter().any(|arg| matches!(arg, Expr::Closure(_)));
-        if self.in_async() || has_closure {
-            if let Some(callee) = self.callee_of_call(node) {
-                if has_closure {
-                    self.mark_closures(&callee, node.args.iter());
+        if (self.in_async() || has_closure)
+            && let Some(callee) = self.callee_of_call(node)
+        {
+            if has_closure {
+                self.mark_closures(&callee, node.args.iter());
+            }
+            if self.resolver.catalog().is_offload(&callee) {
+                for arg in &node.args {
+                    self.note_closure_use(arg, true, false);
                 }
-                if self.in_async()
-                    && let Some(entry) = self.resolver.catalog().lookup(&callee)
-                {
-                    let start = expr_start(&node.func);
-                    let span = span_between(start, node.paren_token.span.close().end());
-                    self.report(entry, callee, span, start, Confidence::Resolved);
-                }
+            }
+            if self.in_async()
+                && let Some(entry) = self.resolver.catalog().lookup(&callee)
+            {
+                let start = expr_start(&node.func);
+                let span = span_between(start, node.paren_token.span.close().end());
+                self.report(entry, callee, span, start, Confidence::Resolved);
             }
         }
         for arg in &node.args {
@@ -631,21 +769,26 @@ impl<'ast> Visit<'ast> for Walker<'_> {
         self.unwrapped = saved_unwrapped;
 
         let has_closure = node.args.iter().any(|arg| matches!(arg, Expr::Closure(_)));
-        if self.in_async() || has_closure {
-            if let Some((callee, entry, confidence)) = self.callee_of_method(node) {
-                if has_closure {
-                    self.mark_closures(&callee, node.args.iter());
+        if (self.in_async() || has_closure)
+            && let Some((callee, entry, confidence)) = self.callee_of_method(node)
+        {
+            if has_closure {
+                self.mark_closures(&callee, node.args.iter());
+            }
+            if self.resolver.catalog().is_offload(&callee) {
+                for arg in &node.args {
+                    self.note_closure_use(arg, true, false);
                 }
-                if self.in_async()
-                    && let Some(entry) = entry
-                {
-                    let span = span_between(
-                        node.method.span().start(),
-                        node.paren_token.span.close().end(),
-                    );
-                    let chain = chain_start(&node.receiver);
-                    self.report(entry, callee, span, chain, confidence);
-                }
+            }
+            if self.in_async()
+                && let Some(entry) = entry
+            {
+                let span = span_between(
+                    node.method.span().start(),
+                    node.paren_token.span.close().end(),
+                );
+                let chain = chain_start(&node.receiver);
+                self.report(entry, callee, span, chain, confidence);
             }
         }
         for arg in &node.args {
@@ -654,8 +797,16 @@ impl<'ast> Visit<'ast> for Walker<'_> {
     }
 
     fn visit_macro(&mut self, _: &'ast syn::Macro) {
-        // Macro bodies are token streams; parsing the well-known ones is a
-        // later step.
+        // Item macros (`macro_rules!`, user macros) are not code to analyse;
+        // expression and statement macros go through `visit_macro_body`.
+    }
+
+    fn visit_expr_macro(&mut self, node: &'ast syn::ExprMacro) {
+        self.visit_macro_body(&node.mac);
+    }
+
+    fn visit_stmt_macro(&mut self, node: &'ast syn::StmtMacro) {
+        self.visit_macro_body(&node.mac);
     }
 }
 

@@ -12,7 +12,7 @@
 //! inside a runtime.
 //!
 //! ## Example
-//! ```rust,ignore
+//! ```text
 //! async fn refresh(cache: &Cache) {
 //!     let fresh = futures::executor::block_on(fetch());
 //!     cache.store(fresh);
@@ -20,7 +20,7 @@
 //! ```
 //!
 //! ## Use instead
-//! ```rust,ignore
+//! ```text
 //! async fn refresh(cache: &Cache) {
 //!     let fresh = fetch().await;
 //!     cache.store(fresh);

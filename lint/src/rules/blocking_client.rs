@@ -10,14 +10,14 @@
 //! runtime and panics when used inside another one.
 //!
 //! ## Example
-//! ```rust,ignore
+//! ```text
 //! async fn status(url: &str) -> reqwest::Result<u16> {
 //!     Ok(reqwest::blocking::get(url)?.status().as_u16())
 //! }
 //! ```
 //!
 //! ## Use instead
-//! ```rust,ignore
+//! ```text
 //! async fn status(url: &str) -> reqwest::Result<u16> {
 //!     Ok(reqwest::get(url).await?.status().as_u16())
 //! }

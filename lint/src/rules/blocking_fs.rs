@@ -12,14 +12,14 @@
 //! a large file) very slow, which stalls every task on the thread.
 //!
 //! ## Example
-//! ```rust,ignore
+//! ```text
 //! async fn load(path: &Path) -> io::Result<String> {
 //!     std::fs::read_to_string(path)
 //! }
 //! ```
 //!
 //! ## Use instead
-//! ```rust,ignore
+//! ```text
 //! async fn load(path: &Path) -> io::Result<String> {
 //!     tokio::fs::read_to_string(path).await
 //! }

@@ -7,7 +7,7 @@
 //! take, with the executor thread.
 //!
 //! ## Example
-//! ```rust,ignore
+//! ```text
 //! async fn prompt() -> io::Result<String> {
 //!     let mut line = String::new();
 //!     std::io::stdin().read_line(&mut line)?;
@@ -16,7 +16,7 @@
 //! ```
 //!
 //! ## Use instead
-//! ```rust,ignore
+//! ```text
 //! use tokio::io::AsyncBufReadExt;
 //!
 //! async fn prompt() -> io::Result<String> {

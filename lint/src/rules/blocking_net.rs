@@ -10,7 +10,7 @@
 //! as it takes.
 //!
 //! ## Example
-//! ```rust,ignore
+//! ```text
 //! async fn ping(addr: &str) -> io::Result<()> {
 //!     let stream = std::net::TcpStream::connect(addr)?;
 //!     Ok(())
@@ -18,7 +18,7 @@
 //! ```
 //!
 //! ## Use instead
-//! ```rust,ignore
+//! ```text
 //! async fn ping(addr: &str) -> io::Result<()> {
 //!     let stream = tokio::net::TcpStream::connect(addr).await?;
 //!     Ok(())

@@ -8,14 +8,14 @@
 //! which is unbounded.
 //!
 //! ## Example
-//! ```rust,ignore
+//! ```text
 //! async fn version() -> io::Result<Output> {
 //!     std::process::Command::new("git").arg("--version").output()
 //! }
 //! ```
 //!
 //! ## Use instead
-//! ```rust,ignore
+//! ```text
 //! async fn version() -> io::Result<Output> {
 //!     tokio::process::Command::new("git").arg("--version").output().await
 //! }

@@ -9,14 +9,14 @@
 //! program stops.
 //!
 //! ## Example
-//! ```rust,ignore
+//! ```text
 //! async fn retry() {
 //!     std::thread::sleep(Duration::from_millis(100));
 //! }
 //! ```
 //!
 //! ## Use instead
-//! ```rust,ignore
+//! ```text
 //! async fn retry() {
 //!     tokio::time::sleep(Duration::from_millis(100)).await;
 //! }

@@ -13,14 +13,14 @@
 //! runtime, so those findings are errors.
 //!
 //! ## Example
-//! ```rust,ignore
+//! ```text
 //! async fn next_job(rx: &std::sync::mpsc::Receiver<Job>) -> Job {
 //!     rx.recv().unwrap()
 //! }
 //! ```
 //!
 //! ## Use instead
-//! ```rust,ignore
+//! ```text
 //! async fn next_job(rx: &mut tokio::sync::mpsc::Receiver<Job>) -> Option<Job> {
 //!     tokio::time::timeout(LIMIT, rx.recv()).await.ok().flatten()
 //! }

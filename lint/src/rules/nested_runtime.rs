@@ -10,7 +10,7 @@
 //! cores.
 //!
 //! ## Example
-//! ```rust,ignore
+//! ```text
 //! async fn handler() {
 //!     let rt = tokio::runtime::Runtime::new().unwrap();
 //!     rt.spawn(work());
@@ -18,7 +18,7 @@
 //! ```
 //!
 //! ## Use instead
-//! ```rust,ignore
+//! ```text
 //! async fn handler() {
 //!     tokio::runtime::Handle::current().spawn(work());
 //! }

@@ -10,7 +10,7 @@
 //! a look, not a rewrite.
 //!
 //! ## Example
-//! ```rust,ignore
+//! ```text
 //! async fn record(stats: &std::sync::Mutex<Stats>, sample: Sample) {
 //!     let mut stats = stats.lock().unwrap();
 //!     stats.add(sample);
@@ -19,7 +19,7 @@
 //! ```
 //!
 //! ## Use instead
-//! ```rust,ignore
+//! ```text
 //! async fn record(stats: &std::sync::Mutex<Stats>, sample: Sample) {
 //!     let snapshot = {
 //!         let mut stats = stats.lock().unwrap();

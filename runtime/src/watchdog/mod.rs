@@ -45,7 +45,7 @@ pub(crate) struct WorkerSlot {
     /// Odd while the poll record is being written.
     seq: AtomicU64,
     /// Clock ns at poll start; 0 when no poll runs.
-    poll_start_ns: AtomicU64,
+    poll_start_ticks: AtomicU64,
     task_id: AtomicU64,
     spawned_at: AtomicPtr<Location<'static>>,
     worker_index: AtomicUsize,
@@ -58,14 +58,14 @@ pub(crate) struct WorkerSlot {
 #[derive(Clone, Copy, Debug)]
 struct PollRecord {
     seq: u64,
-    start_ns: u64,
+    start_ticks: u64,
     task_id: u64,
     spawned_at: Option<&'static Location<'static>>,
     worker: Option<usize>,
 }
 
 impl WorkerSlot {
-    fn begin_poll(&self, now_ns: u64, task_id: u64, spawned_at: &'static Location<'static>) {
+    fn begin_poll(&self, now_ticks: u64, task_id: u64, spawned_at: &'static Location<'static>) {
         let seq = self.seq.load(Ordering::Relaxed);
         self.seq.store(seq + 1, Ordering::Relaxed);
         fence(Ordering::Release);
@@ -74,22 +74,24 @@ impl WorkerSlot {
             .store(std::ptr::from_ref(spawned_at).cast_mut(), Ordering::Relaxed);
         let worker = tokio::runtime::worker_index().unwrap_or(NO_WORKER);
         self.worker_index.store(worker, Ordering::Relaxed);
-        self.poll_start_ns.store(now_ns, Ordering::Relaxed);
+        self.poll_start_ticks.store(now_ticks, Ordering::Relaxed);
         self.seq.store(seq + 2, Ordering::Release);
     }
 
-    /// Ends the poll; returns its record and duration.
-    fn end_poll(&self, now_ns: u64) -> Option<(PollRecord, u64)> {
+    /// Ends the poll; returns its record and duration in ticks.
+    fn end_poll(&self, now_ticks: u64) -> Option<(PollRecord, u64)> {
         // Only this thread writes the slot, so its own reads are consistent.
         let record = self.read()?;
-        self.poll_start_ns.store(0, Ordering::Release);
-        let duration = now_ns.saturating_sub(record.start_ns);
+        self.poll_start_ticks.store(0, Ordering::Release);
+        Some((record, now_ticks.saturating_sub(record.start_ticks)))
+    }
+
+    fn note_poll_duration(&self, duration_ns: u64) {
         // Only this thread raises the maximum (a reset may race and lose one
         // sample), so a plain load and store is enough: no locked instruction.
-        if duration > self.max_poll_ns.load(Ordering::Relaxed) {
-            self.max_poll_ns.store(duration, Ordering::Relaxed);
+        if duration_ns > self.max_poll_ns.load(Ordering::Relaxed) {
+            self.max_poll_ns.store(duration_ns, Ordering::Relaxed);
         }
-        Some((record, duration))
     }
 
     /// The running poll, if any, read without tearing.
@@ -98,17 +100,17 @@ impl WorkerSlot {
         if before % 2 == 1 {
             return None;
         }
-        let start_ns = self.poll_start_ns.load(Ordering::Relaxed);
+        let start_ticks = self.poll_start_ticks.load(Ordering::Relaxed);
         let task_id = self.task_id.load(Ordering::Relaxed);
         let spawned_at = self.spawned_at.load(Ordering::Relaxed);
         let worker = self.worker_index.load(Ordering::Relaxed);
         fence(Ordering::Acquire);
-        if self.seq.load(Ordering::Relaxed) != before || start_ns == 0 {
+        if self.seq.load(Ordering::Relaxed) != before || start_ticks == 0 {
             return None;
         }
         Some(PollRecord {
             seq: before,
-            start_ns,
+            start_ticks,
             task_id,
             // SAFETY: only `&'static Location` values are ever stored.
             spawned_at: unsafe { spawned_at.as_ref() },
@@ -166,6 +168,10 @@ impl WatchdogState {
         self.clock.now_ns()
     }
 
+    pub(crate) fn clock_source(&self) -> &'static str {
+        self.clock.source_name()
+    }
+
     pub(crate) fn slots(&self) -> Vec<Arc<WorkerSlot>> {
         lock(&self.slots).clone()
     }
@@ -186,7 +192,7 @@ impl WatchdogState {
                 .unwrap_or("unnamed")
                 .to_owned(),
             seq: AtomicU64::new(0),
-            poll_start_ns: AtomicU64::new(0),
+            poll_start_ticks: AtomicU64::new(0),
             task_id: AtomicU64::new(0),
             spawned_at: AtomicPtr::new(std::ptr::null_mut()),
             worker_index: AtomicUsize::new(NO_WORKER),
@@ -202,7 +208,7 @@ impl WatchdogState {
     }
 
     pub(crate) fn before_poll(self: &Arc<Self>, meta: &tokio::runtime::TaskMeta<'_>) {
-        let now = self.clock.now_ns();
+        let now = self.clock.now_ticks();
         let task_id = task_id_u64(meta.id());
         with_current_slot(self, |slot| {
             slot.begin_poll(now, task_id, meta.spawned_at())
@@ -210,13 +216,15 @@ impl WatchdogState {
     }
 
     pub(crate) fn after_poll(self: &Arc<Self>) {
-        let now = self.clock.now_ns();
-        let ended = with_current_slot(self, |slot| {
-            slot.end_poll(now).map(|(r, d)| (Arc::clone(slot), r, d))
+        let now = self.clock.now_ticks();
+        let stalled = with_current_slot(self, |slot| {
+            let (record, ticks) = slot.end_poll(now)?;
+            let duration_ns = self.clock.ticks_to_ns(ticks);
+            slot.note_poll_duration(duration_ns);
+            // The common case ends here, without touching a reference count.
+            (duration_ns >= self.threshold_ns).then(|| (Arc::clone(slot), record, duration_ns))
         });
-        if let Some((slot, record, duration_ns)) = ended.flatten()
-            && duration_ns >= self.threshold_ns
-        {
+        if let Some((slot, record, duration_ns)) = stalled.flatten() {
             self.complete_stall(&slot, &record, duration_ns);
         }
     }
@@ -261,7 +269,7 @@ impl WatchdogState {
                 || "unknown".to_owned(),
                 |l| format!("{}:{}:{}", l.file(), l.line(), l.column()),
             ),
-            started_at_us: record.start_ns / 1_000,
+            started_at_us: self.clock.ticks_to_ns(record.start_ticks) / 1_000,
             duration_us,
             in_progress: true,
             frames: Vec::new(),
@@ -269,6 +277,7 @@ impl WatchdogState {
             caller: None,
             caller_location: None,
             stack_note: None,
+            thread_state: None,
         }
     }
 
@@ -276,10 +285,13 @@ impl WatchdogState {
     /// stall record and its raw stack, which `symbolise_job` names later (on
     /// another thread, so a slow symbolisation never delays the next scan).
     fn scan(&self, symboliser: &SyncSender<SymbolJob>) {
-        let now = self.clock.now_ns();
+        self.clock.recalibrate();
+        let now = self.clock.now_ticks();
         for slot in self.slots() {
             let Some(record) = slot.read() else { continue };
-            let running_ns = now.saturating_sub(record.start_ns);
+            let running_ns = self
+                .clock
+                .ticks_to_ns(now.saturating_sub(record.start_ticks));
             if running_ns < self.threshold_ns
                 || slot.reported_seq.load(Ordering::Relaxed) == record.seq
             {
@@ -316,6 +328,8 @@ impl WatchdogState {
             seq: record.seq,
             raw: Ok(Vec::new()),
             note: None,
+            // Read before the signal, which briefly makes the thread runnable.
+            thread_state: stack::thread_state(slot.tid),
         };
         if !self.capture_stacks {
             job.raw = Err("stack capture disabled".to_owned());
@@ -357,6 +371,7 @@ impl WatchdogState {
         stall.caller = symbolised.caller;
         stall.caller_location = symbolised.caller_location;
         stall.stack_note = note;
+        stall.thread_state.clone_from(&job.thread_state);
         let mut snapshot = stall.clone();
         drop(ring);
         if snapshot.in_progress {
@@ -378,6 +393,7 @@ struct SymbolJob {
     seq: u64,
     raw: Result<stack::RawStack, String>,
     note: Option<String>,
+    thread_state: Option<String>,
 }
 
 /// Whether the watchdog is done with a stall's stack (named, or explained).
@@ -589,6 +605,7 @@ mod tests {
             caller: None,
             caller_location: None,
             stack_note: None,
+            thread_state: None,
         }
     }
 

@@ -46,6 +46,30 @@ pub(crate) fn capture(_tid: i32) -> Result<RawStack, String> {
     ensure_installed().map(|_| Vec::new())
 }
 
+/// The scheduler state of thread `tid` of this process, from
+/// `/proc/self/task/<tid>/stat` (the field after the parenthesised name).
+#[cfg(target_os = "linux")]
+pub(crate) fn thread_state(tid: i32) -> Option<String> {
+    let stat = std::fs::read_to_string(format!("/proc/self/task/{tid}/stat")).ok()?;
+    let after_name = &stat[stat.rfind(')')? + 1..];
+    let state = after_name.split_whitespace().next()?;
+    Some(
+        match state {
+            "R" => "running (on a CPU or waiting for one)",
+            "S" => "sleeping (blocked in a system call)",
+            "D" => "disk-wait (uninterruptible I/O)",
+            "T" | "t" => "stopped",
+            other => other,
+        }
+        .to_owned(),
+    )
+}
+
+#[cfg(not(target_os = "linux"))]
+pub(crate) fn thread_state(_tid: i32) -> Option<String> {
+    None
+}
+
 /// The kernel thread id of the calling thread (what `capture` targets).
 #[cfg(target_os = "linux")]
 pub(crate) fn current_tid() -> i32 {

@@ -107,8 +107,9 @@ pub struct Outcome {
 }
 
 impl MemoryStream {
-    /// A workload over a fresh graph (the seed picks the node texts).
-    pub fn new(seed: u64) -> MemoryStream {
+    /// A workload over a fresh graph (the seed picks the node texts); at
+    /// most `cpu_permits` rankings run at once.
+    pub fn new(seed: u64, cpu_permits: usize) -> MemoryStream {
         let mut rng = Rng::derive(seed ^ 0x4d45_4d53, 0);
         let nodes = (0..NODES)
             .map(|id| {
@@ -119,7 +120,7 @@ impl MemoryStream {
         MemoryStream {
             graph: Arc::new(Graph {
                 nodes,
-                cpu: Semaphore::new(embed::cpu_permits()),
+                cpu: Semaphore::new(cpu_permits.max(1)),
             }),
         }
     }
@@ -245,7 +246,7 @@ impl Workload for MemoryStream {
     type Fixed = fixed::FixedMemoryStream;
 
     fn prepare(settings: &Settings) -> Result<Self, Unprepared> {
-        Ok(MemoryStream::new(settings.seed))
+        Ok(MemoryStream::new(settings.seed, settings.cpu_permits))
     }
 
     fn plan(&self, settings: &Settings) -> Plan<Op> {

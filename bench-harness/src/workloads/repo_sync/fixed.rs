@@ -32,7 +32,12 @@ pub struct FixedRepoSync {
 
 impl Variant<RepoSync> for FixedRepoSync {
     async fn open(workload: &RepoSync) -> Result<Self, String> {
-        let store = Arc::new(FixedStore::open(&workload.store_dir(VariantKind::Fixed)).await?);
+        let store = FixedStore::open(
+            &workload.store_dir(VariantKind::Fixed),
+            workload.cpu_permits(),
+        )
+        .await?;
+        let store = Arc::new(store);
         let (jobs, queue) = mpsc::channel(PIPELINE_DEPTH);
         let worker = tokio::spawn(store_batches(queue, Arc::clone(&store)));
         Ok(FixedRepoSync {

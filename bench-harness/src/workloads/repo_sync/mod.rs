@@ -31,6 +31,7 @@ pub struct RepoSync {
     truth: Vec<RepoMeta>,
     /// Files scanned so far by either variant (progress).
     scanned: Arc<AtomicUsize>,
+    cpu_permits: usize,
 }
 
 #[derive(Clone, Debug)]
@@ -55,6 +56,11 @@ impl RepoSync {
     /// The vector store of one variant.
     pub fn store_dir(&self, kind: VariantKind) -> PathBuf {
         self.root.join(kind.as_str())
+    }
+
+    /// Concurrent CPU jobs of the fixed variant.
+    pub fn cpu_permits(&self) -> usize {
+        self.cpu_permits
     }
 
     /// Counts scanned files (progress across both variants).
@@ -87,6 +93,7 @@ impl Workload for RepoSync {
             root,
             truth,
             scanned: Arc::new(AtomicUsize::new(0)),
+            cpu_permits: settings.cpu_permits,
         })
     }
 

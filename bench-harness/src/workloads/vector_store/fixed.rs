@@ -44,20 +44,14 @@ pub struct FixedStore {
 }
 
 impl FixedStore {
-    /// Opens `dir`'s log (on the blocking pool) and starts the writer task.
-    pub async fn open(dir: &Path) -> Result<FixedStore, String> {
+    /// Opens `dir`'s log (on the blocking pool) and starts the writer task;
+    /// at most `permits` embeddings or searches run at once.
+    pub async fn open(dir: &Path, permits: usize) -> Result<FixedStore, String> {
         let path = dir.join(LOG_FILE);
-        // Both the open and the core count (it reads cgroup files) touch the filesystem.
-        let (log, permits) = tokio::task::spawn_blocking(move || {
-            let permits = embed::cpu_permits();
-            OpenOptions::new()
-                .append(true)
-                .open(path)
-                .map(|log| (log, permits))
-        })
-        .await
-        .map_err(|err| err.to_string())?
-        .map_err(|err| err.to_string())?;
+        let log = tokio::task::spawn_blocking(move || OpenOptions::new().append(true).open(path))
+            .await
+            .map_err(|err| err.to_string())?
+            .map_err(|err| err.to_string())?;
         let index = Arc::new(RwLock::new(Index::default()));
         let (commits, queue) = mpsc::channel(COMMIT_QUEUE);
         let writer = tokio::spawn(group_commit(log, queue, Arc::clone(&index)));
@@ -239,7 +233,11 @@ pub struct FixedVectorStore {
 impl Variant<VectorStore> for FixedVectorStore {
     async fn open(workload: &VectorStore) -> Result<Self, String> {
         Ok(FixedVectorStore {
-            store: FixedStore::open(&workload.store_dir(VariantKind::Fixed)).await?,
+            store: FixedStore::open(
+                &workload.store_dir(VariantKind::Fixed),
+                workload.cpu_permits(),
+            )
+            .await?,
         })
     }
 

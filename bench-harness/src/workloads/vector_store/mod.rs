@@ -29,6 +29,7 @@ pub const LOG_FILE: &str = "memories.log";
 #[derive(Debug)]
 pub struct VectorStore {
     root: PathBuf,
+    cpu_permits: usize,
 }
 
 #[derive(Clone, Debug)]
@@ -54,6 +55,11 @@ pub enum Outcome {
 }
 
 impl VectorStore {
+    /// Concurrent CPU jobs of the fixed variant.
+    pub fn cpu_permits(&self) -> usize {
+        self.cpu_permits
+    }
+
     /// The store directory of one variant.
     pub fn store_dir(&self, kind: VariantKind) -> PathBuf {
         self.root.join(kind.as_str())
@@ -74,7 +80,10 @@ impl Workload for VectorStore {
         for kind in VariantKind::BOTH {
             create_store_dir(&root.join(kind.as_str())).map_err(Unprepared::Failed)?;
         }
-        Ok(VectorStore { root })
+        Ok(VectorStore {
+            root,
+            cpu_permits: settings.cpu_permits,
+        })
     }
 
     fn plan(&self, settings: &Settings) -> Plan<Op> {

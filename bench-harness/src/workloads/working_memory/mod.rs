@@ -117,7 +117,7 @@ impl WorkingMemory {
 
 impl Workload for WorkingMemory {
     const NAME: &'static str = "working-memory";
-    const DEFAULT_OPS: usize = 25_600;
+    const DEFAULT_OPS: usize = 51_200;
 
     type Op = Op;
     type Outcome = Outcome;
