@@ -14,6 +14,7 @@ use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, 
 use stallcheck_bench::driver::{self, Load, PlainSpawner};
 use stallcheck_bench::embed;
 use stallcheck_bench::redis_server::RedisServer;
+use stallcheck_bench::run::compare;
 use stallcheck_bench::seed::{self, Rng};
 use stallcheck_bench::workload::{Completed, Plan, Settings, Variant, VariantKind, Workload};
 use stallcheck_bench::workloads::{
@@ -132,11 +133,24 @@ fn bench_variant<W: Workload, V: Variant<W>>(
                 || (fresh.prepare::<W>(), plan.clone()),
                 |(workload, plan)| async move {
                     let completed = execute::<W, V>(&workload, &plan).await;
-                    assert!(
-                        completed.clients == *expected,
-                        "{} {name}: outcomes differ from the reference",
+                    let completed = Completed {
+                        clients: completed.clients,
+                    };
+                    let reference = Completed {
+                        clients: expected.clone(),
+                    };
+                    assert_eq!(
+                        completed.total(),
+                        reference.total(),
+                        "{} {name}: operations lost",
                         W::NAME
                     );
+                    if let Some(difference) = compare::<W>(&completed, &reference) {
+                        panic!(
+                            "{} {name}: differs from the reference (\"blocking\" = this run, \"fixed\" = the reference): {difference}",
+                            W::NAME
+                        );
+                    }
                     workload
                 },
                 BatchSize::PerIteration,

@@ -39,8 +39,9 @@ struct RunArgs {
     /// Concurrent clients, each issuing its own sequence of operations
     #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=4096))]
     clients: u64,
-    /// Operations per variant (spread over the clients); default: each workload's own
-    /// (6400; 128 repository syncs for repo-sync)
+    /// Operations per variant, spread over the clients (rounded up to a whole number per
+    /// client); default: each workload's own (vector-store 12800, working-memory 51200,
+    /// repo-sync 128 repository syncs, memory-stream 6400, session-store 25600)
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     ops: Option<u64>,
     /// Stop issuing new operations after this many seconds per variant

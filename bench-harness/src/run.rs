@@ -252,7 +252,7 @@ fn run_workload<W: Workload>(options: &RunOptions, mut settings: Settings) -> Wo
         Ok(run) => run,
         Err(reason) => return WorkloadOutcome::Failed(format!("fixed: {reason}")),
     };
-    let disagreement = compare(&blocking.0, &fixed.0);
+    let disagreement = compare::<W>(&blocking.0, &fixed.0);
     let (mut blocking, mut fixed) = (blocking.1, fixed.1);
     if disagreement.is_some() {
         // Neither variant can be called correct when they answer differently.
@@ -266,14 +266,19 @@ fn run_workload<W: Workload>(options: &RunOptions, mut settings: Settings) -> Wo
     }
 }
 
-/// The first operation both variants completed with different outcomes.
-pub fn compare<O: PartialEq + std::fmt::Debug>(
-    blocking: &Completed<O>,
-    fixed: &Completed<O>,
+/// The first operation both variants completed with different outcomes
+/// (as `W::same_outcome` judges them).
+pub fn compare<W: Workload>(
+    blocking: &Completed<W::Outcome>,
+    fixed: &Completed<W::Outcome>,
 ) -> Option<String> {
     for (client, (left, right)) in blocking.clients.iter().zip(&fixed.clients).enumerate() {
         for (index, (a, b)) in left.iter().zip(right).enumerate() {
-            if a != b {
+            let same = match (a, b) {
+                (Ok(a), Ok(b)) => W::same_outcome(a, b),
+                (a, b) => a == b,
+            };
+            if !same {
                 return Some(format!(
                     "client {client} op {index}: blocking gave {a:?}, fixed gave {b:?}"
                 ));

@@ -103,6 +103,13 @@ pub trait Workload: Sized + Send + Sync + 'static {
     /// Short name of an operation (`add`, `search`): task names and tables.
     fn op_name(op: &Self::Op) -> &'static str;
 
+    /// Whether two outcomes of the same operation are equally correct. Equal
+    /// by default; a workload whose answers depend on a deadline (a timeout
+    /// that fires early on a loaded machine) accepts the timed-out prefix.
+    fn same_outcome(a: &Self::Outcome, b: &Self::Outcome) -> bool {
+        a == b
+    }
+
     /// A progress note shown beside the progress bar (`1234 files scanned`).
     fn progress_note(&self) -> Option<String> {
         None

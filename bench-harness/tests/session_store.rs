@@ -13,6 +13,8 @@ use stallcheck_bench::workloads::session_store::{
     lock_timeout_error, session_path,
 };
 
+type Outcomes = Vec<Result<Outcome, String>>;
+
 fn session(version: u64) -> Session {
     Session {
         id: "session-test".to_string(),
@@ -36,10 +38,7 @@ fn execute<V: Variant<SessionStore>>(
     })
 }
 
-fn both(
-    store: &SessionStore,
-    ops: Vec<Op>,
-) -> (Vec<Result<Outcome, String>>, Vec<Result<Outcome, String>>) {
+fn both(store: &SessionStore, ops: Vec<Op>) -> (Outcomes, Outcomes) {
     (
         execute::<BlockingSessionStore>(store, ops.clone()),
         execute::<FixedSessionStore>(store, ops),

@@ -605,23 +605,40 @@ fn lint_file(
     let mut errors = Vec::new();
     let mut children = Vec::new();
     if let Some(package_dir) = &job.package_dir {
+        let scan = if workspace::may_hide_module_decls(&source, analysis.modules.len()) {
+            workspace::scan_module_decls(&source, walk.settings.include_tests)
+        } else {
+            workspace::ModuleScan::default()
+        };
         let mut decls = analysis.modules;
-        if workspace::may_hide_module_decls(&source, decls.len()) {
-            for decl in workspace::module_decls_in_macros(&source, walk.settings.include_tests) {
-                if !decls.iter().any(|known| same_module(known, &decl)) {
-                    decls.push(decl);
-                }
+        for decl in scan.in_macros {
+            if !decls.iter().any(|known| same_module(known, &decl)) {
+                decls.push(decl);
             }
         }
         for decl in &decls {
-            let location = workspace::child_module_location(&job.file, decl);
-            match resolve_child(&location, package_dir, walk.root) {
-                Ok(file) => children.push(FileJob {
-                    file,
-                    package_dir: Some(package_dir.clone()),
-                    ..job.clone()
-                }),
-                Err(message) => errors.push(error(message(&decl.name), Some(decl.span))),
+            let locations = module_locations(&job.file, decl, &scan.cfg_attr_paths);
+            let mut resolved = false;
+            for location in &locations {
+                if let Ok(file) = resolve_child(location, package_dir, walk.root) {
+                    resolved = true;
+                    children.push(FileJob {
+                        file,
+                        package_dir: Some(package_dir.clone()),
+                        ..job.clone()
+                    });
+                }
+            }
+            if !resolved {
+                let every_candidate = ChildLocation {
+                    candidates: locations
+                        .into_iter()
+                        .flat_map(|location| location.candidates)
+                        .collect(),
+                };
+                if let Err(message) = resolve_child(&every_candidate, package_dir, walk.root) {
+                    errors.push(error(message(&decl.name), Some(decl.span)));
+                }
             }
         }
     }
@@ -633,6 +650,35 @@ fn lint_file(
         errors,
         children,
     )
+}
+
+/// Where a declaration's file may be: for a module without `#[path]` that
+/// has `#[cfg_attr(.., path = "..")]`, each of those paths, then its own
+/// location. Every one that exists is read: each configuration loads one.
+fn module_locations(
+    parent: &ModuleFile,
+    decl: &ModuleDecl,
+    cfg_attr_paths: &[(ModuleDecl, Vec<String>)],
+) -> Vec<ChildLocation> {
+    let alternatives = cfg_attr_paths
+        .iter()
+        .filter(|_| decl.path_attr.is_none())
+        .find(|(known, _)| known.name == decl.name && known.inline_parents == decl.inline_parents)
+        .map_or(&[][..], |(_, paths)| paths.as_slice());
+    let mut locations: Vec<ChildLocation> = alternatives
+        .iter()
+        .map(|path| {
+            let with_path = ModuleDecl {
+                path_attr: Some(path.clone()),
+                ..decl.clone()
+            };
+            workspace::child_module_location(parent, &with_path)
+        })
+        .collect();
+    // The plain location too: it is what configurations without a matching
+    // `cfg_attr` load (a missing one is an error only if nothing else exists).
+    locations.push(workspace::child_module_location(parent, decl));
+    locations
 }
 
 fn same_module(a: &ModuleDecl, b: &ModuleDecl) -> bool {

@@ -397,30 +397,45 @@ pub fn normalize_lexically(path: &Path) -> PathBuf {
     out
 }
 
-/// `mod name;` declarations inside item-position macro invocations, such as
-/// tokio's `cfg_rt! { pub mod runtime; }`: rustc expands the macro and loads
-/// the module, but syn leaves the body as tokens, so the per-file analysis
-/// does not see them. Found by a token scan (no parse): inside a `name! { .. }`
-/// invocation (not a `macro_rules!` definition), `mod name;` with its
-/// `#[path]` and enclosing `mod a { .. }` parents. `#[cfg(test)]` ones are
-/// left out unless tests are included.
-pub fn module_decls_in_macros(source: &str, include_tests: bool) -> Vec<ModuleDecl> {
+/// What the token scan of a file finds that the per-file analysis does not
+/// report (see [`scan_module_decls`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ModuleScan {
+    /// `mod name;` inside item-position macro invocations, such as tokio's
+    /// `cfg_rt! { pub mod runtime; }`: rustc expands the macro and loads the
+    /// module, but syn leaves the body as tokens.
+    pub in_macros: Vec<ModuleDecl>,
+    /// `#[cfg_attr(pred, path = "x.rs")] mod name;` (anywhere): the paths one
+    /// configuration or another loads; like modules behind `#[cfg]`, all of
+    /// them are read.
+    pub cfg_attr_paths: Vec<(ModuleDecl, Vec<String>)>,
+}
+
+/// Scans a file's tokens (no parse) for the module declarations of
+/// [`ModuleScan`]. `macro_rules!` definitions are templates, not expansions,
+/// and are skipped; `#[cfg(test)]` modules are left out unless tests are
+/// included.
+pub fn scan_module_decls(source: &str, include_tests: bool) -> ModuleScan {
     let Ok(tokens) = source.parse::<proc_macro2::TokenStream>() else {
-        return Vec::new();
+        return ModuleScan::default();
     };
     let mut scan = MacroModuleScan {
         include_tests,
         parents: Vec::new(),
-        found: Vec::new(),
+        found: ModuleScan::default(),
     };
     scan.walk(tokens, false);
     scan.found
 }
 
-/// Whether a file may declare modules its analysis did not return: it spells
-/// `mod <name>;` more often than `reported` (a cheap byte scan that decides
-/// whether the token scan of [`module_decls_in_macros`] is worth running).
+/// Whether a file may declare modules its analysis did not return or did
+/// not return fully: it spells `mod <name>;` more often than `reported`, or
+/// it has a `cfg_attr` that may carry a `path` (a cheap byte scan that
+/// decides whether the token scan of [`scan_module_decls`] is worth running).
 pub fn may_hide_module_decls(source: &str, reported: usize) -> bool {
+    if source.contains("cfg_attr") && source.contains("path") {
+        return true;
+    }
     let bytes = source.as_bytes();
     let mut spelled = 0;
     let mut from = 0;
@@ -451,15 +466,22 @@ fn is_ident_byte(byte: u8) -> bool {
 struct MacroModuleScan {
     include_tests: bool,
     parents: Vec<(String, Option<String>)>,
-    found: Vec<ModuleDecl>,
+    found: ModuleScan,
+}
+
+/// The attributes seen since the last item.
+#[derive(Default)]
+struct PendingAttrs {
+    path: Option<String>,
+    cfg_attr_paths: Vec<String>,
+    cfg_test: bool,
 }
 
 impl MacroModuleScan {
     fn walk(&mut self, tokens: proc_macro2::TokenStream, in_macro: bool) {
         use proc_macro2::{Delimiter, TokenTree};
         let trees: Vec<TokenTree> = tokens.into_iter().collect();
-        let mut path_attr: Option<String> = None;
-        let mut cfg_test = false;
+        let mut attrs = PendingAttrs::default();
         let mut index = 0;
         while index < trees.len() {
             match (&trees[index], trees.get(index + 1), trees.get(index + 2)) {
@@ -468,9 +490,12 @@ impl MacroModuleScan {
                 {
                     let text = attr.stream().to_string();
                     if let Some(value) = path_attribute_value(&text) {
-                        path_attr = Some(value);
+                        attrs.path = Some(value);
                     }
-                    cfg_test |= text.replace(' ', "") == "cfg(test)";
+                    if let Some(value) = cfg_attr_path_value(&text) {
+                        attrs.cfg_attr_paths.push(value);
+                    }
+                    attrs.cfg_test |= text.replace(' ', "") == "cfg(test)";
                     index += 2;
                 }
                 (TokenTree::Ident(word), Some(TokenTree::Punct(bang)), _)
@@ -490,43 +515,73 @@ impl MacroModuleScan {
                 (TokenTree::Ident(word), Some(TokenTree::Ident(name)), Some(next))
                     if word == "mod" =>
                 {
-                    let skipped = cfg_test && !self.include_tests;
-                    match next {
-                        TokenTree::Punct(semi) if semi.as_char() == ';' && in_macro && !skipped => {
-                            self.found.push(ModuleDecl {
-                                name: name.to_string(),
-                                path_attr: path_attr.take(),
-                                inline_parents: self.parents.clone(),
-                                span: token_span(word.span(), semi.span()),
-                            });
-                        }
-                        TokenTree::Group(body)
-                            if body.delimiter() == Delimiter::Brace && !skipped =>
-                        {
-                            self.parents.push((name.to_string(), path_attr.take()));
-                            self.walk(body.stream(), in_macro);
-                            self.parents.pop();
-                        }
-                        _ => {}
+                    let attrs = std::mem::take(&mut attrs);
+                    if !attrs.cfg_test || self.include_tests {
+                        self.module(name.to_string(), word.span(), next, attrs, in_macro);
                     }
-                    path_attr = None;
-                    cfg_test = false;
                     index += 3;
                 }
                 (TokenTree::Punct(punct), _, _) if punct.as_char() == ';' => {
-                    path_attr = None;
-                    cfg_test = false;
+                    attrs = PendingAttrs::default();
                     index += 1;
                 }
                 (TokenTree::Group(group), _, _) if group.delimiter() == Delimiter::Brace => {
-                    path_attr = None;
-                    cfg_test = false;
+                    attrs = PendingAttrs::default();
                     index += 1;
                 }
                 _ => index += 1,
             }
         }
     }
+
+    /// `mod name` followed by `next` (`;` or a `{ .. }` body).
+    fn module(
+        &mut self,
+        name: String,
+        start: proc_macro2::Span,
+        next: &proc_macro2::TokenTree,
+        attrs: PendingAttrs,
+        in_macro: bool,
+    ) {
+        use proc_macro2::{Delimiter, TokenTree};
+        match next {
+            TokenTree::Punct(semi) if semi.as_char() == ';' => {
+                let decl = ModuleDecl {
+                    name,
+                    path_attr: attrs.path,
+                    inline_parents: self.parents.clone(),
+                    span: token_span(start, semi.span()),
+                };
+                if !attrs.cfg_attr_paths.is_empty() {
+                    self.found
+                        .cfg_attr_paths
+                        .push((decl.clone(), attrs.cfg_attr_paths));
+                }
+                if in_macro {
+                    self.found.in_macros.push(decl);
+                }
+            }
+            TokenTree::Group(body) if body.delimiter() == Delimiter::Brace => {
+                self.parents.push((name, attrs.path));
+                self.walk(body.stream(), in_macro);
+                self.parents.pop();
+            }
+            _ => {}
+        }
+    }
+}
+
+/// `cfg_attr(pred, path = "x.rs")` (as tokens print) to `x.rs`.
+fn cfg_attr_path_value(attr: &str) -> Option<String> {
+    let inner = attr.trim().strip_prefix("cfg_attr")?.trim_start();
+    let inner = inner.strip_prefix('(')?.strip_suffix(')')?;
+    let at = inner.match_indices("path").find(|(at, _)| {
+        let before = inner[..*at].trim_end();
+        before.ends_with(',')
+    })?;
+    let attr = &inner[at.0..];
+    let end = attr.find(',').unwrap_or(attr.len());
+    path_attribute_value(&attr[..end])
 }
 
 /// `path = "x.rs"` (as tokens print) to `x.rs`.
@@ -654,7 +709,8 @@ mod tests {
     type FoundDecl = (String, Option<String>, Vec<(String, Option<String>)>);
 
     fn macro_decls(source: &str) -> Vec<FoundDecl> {
-        module_decls_in_macros(source, false)
+        scan_module_decls(source, false)
+            .in_macros
             .into_iter()
             .map(|decl| (decl.name, decl.path_attr, decl.inline_parents))
             .collect()
@@ -677,6 +733,25 @@ mod tests {
     fn macro_definitions_and_test_modules_are_not_expansions() {
         let source = "macro_rules! m { () => { mod template; } }\ncfg_x! {\n    #[cfg(test)]\n    mod tests;\n}\n";
         assert_eq!(macro_decls(source), vec![]);
+    }
+
+    #[test]
+    fn every_cfg_attr_path_of_a_module_is_found() {
+        let source = "#[cfg_attr(\n    any(unix, target_os = \"wasi\"),\n    path = \"sys/unix.rs\"\n)]\n#[cfg_attr(windows, path = \"sys/windows.rs\", allow(dead_code))]\nmod sys;\n#[cfg_attr(feature = \"path\", derive(Debug))]\nstruct NotAModule;\n";
+        let scan = scan_module_decls(source, false);
+        let found: Vec<(String, Vec<String>)> = scan
+            .cfg_attr_paths
+            .into_iter()
+            .map(|(decl, paths)| (decl.name, paths))
+            .collect();
+        assert_eq!(
+            found,
+            vec![(
+                "sys".to_string(),
+                vec!["sys/unix.rs".to_string(), "sys/windows.rs".to_string()]
+            )]
+        );
+        assert!(may_hide_module_decls(source, 1));
     }
 
     #[test]

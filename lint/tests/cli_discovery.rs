@@ -389,3 +389,30 @@ fn target_root_outside_the_package_is_refused() {
         report.errors
     );
 }
+
+#[test]
+fn every_cfg_attr_path_of_a_module_is_read() {
+    let dir = tree(&[
+        ("crate/Cargo.toml", MANIFEST),
+        (
+            "crate/src/lib.rs",
+            "#[cfg_attr(unix, path = \"sys/unix.rs\")]\n#[cfg_attr(windows, path = \"sys/windows.rs\")]\nmod sys;\ncfg_net! {\n    #[cfg_attr(target_os = \"linux\", path = \"poll/epoll.rs\")]\n    mod poll;\n}\n",
+        ),
+        ("crate/src/sys/unix.rs", ""),
+        ("crate/src/sys/windows.rs", ""),
+        ("crate/src/poll/epoll.rs", ""),
+        ("crate/src/poll.rs", ""),
+    ]);
+    let report = lint(&dir.path().join("crate"), Options::default());
+    assert_eq!(errors(&report), vec![]);
+    assert_eq!(
+        report.paths,
+        [
+            "src/lib.rs",
+            "src/poll.rs",
+            "src/poll/epoll.rs",
+            "src/sys/unix.rs",
+            "src/sys/windows.rs"
+        ]
+    );
+}

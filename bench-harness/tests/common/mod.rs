@@ -84,7 +84,7 @@ pub fn both_variants_agree<W: Workload>(settings: &Settings) -> Completed<W::Out
     if let Err(reason) = workload.check(VariantKind::Fixed, &plan, &fixed) {
         panic!("{} fixed failed its check: {reason}", W::NAME);
     }
-    if let Some(reason) = compare(&blocking, &fixed) {
+    if let Some(reason) = compare::<W>(&blocking, &fixed) {
         panic!("{}: variants disagree: {reason}", W::NAME);
     }
     fixed
