@@ -347,18 +347,19 @@ pub fn child_module_location(parent: &ModuleFile, decl: &ModuleDecl) -> ChildLoc
     }
     let mut base = parent.child_dir.clone();
     for (name, path_attr) in &decl.inline_parents {
-        base.push(path_attr.as_deref().unwrap_or(name));
+        base.push(path_attr.as_deref().unwrap_or(unraw(name)));
     }
     if let Some(path_attr) = &decl.path_attr {
         return ChildLocation {
             candidates: vec![path_loaded(base.join(path_attr))],
         };
     }
-    let own_dir = base.join(&decl.name);
+    let name = unraw(&decl.name);
+    let own_dir = base.join(name);
     ChildLocation {
         candidates: vec![
             ModuleFile {
-                path: base.join(format!("{}.rs", decl.name)),
+                path: base.join(format!("{name}.rs")),
                 child_dir: own_dir.clone(),
             },
             ModuleFile {
@@ -367,6 +368,11 @@ pub fn child_module_location(parent: &ModuleFile, decl: &ModuleDecl) -> ChildLoc
             },
         ],
     }
+}
+
+/// `r#ref` is the module `ref`, in `ref.rs`.
+fn unraw(name: &str) -> &str {
+    name.strip_prefix("r#").unwrap_or(name)
 }
 
 fn path_loaded(path: PathBuf) -> ModuleFile {
@@ -762,6 +768,18 @@ mod tests {
             1
         ));
         assert!(!may_hide_module_decls("fn f() { let x = y % mod_; }", 0));
+    }
+
+    #[test]
+    fn raw_identifiers_name_plain_files() {
+        check(
+            &ModuleFile::crate_root(PathBuf::from("/p/src/lib.rs")),
+            decl("r#ref", None, &[("r#type", None)]),
+            &[
+                ("/p/src/type/ref.rs", "/p/src/type/ref"),
+                ("/p/src/type/ref/mod.rs", "/p/src/type/ref"),
+            ],
+        );
     }
 
     #[test]

@@ -8,6 +8,7 @@ use tokio::runtime::Handle;
 use tokio_metrics::{RuntimeIntervals, RuntimeMetrics, RuntimeMonitor, TaskMetrics, TaskMonitor};
 
 use crate::lag::lock;
+use crate::names::NameTable;
 use crate::report::{RuntimeSummary, TaskSummary};
 use crate::series::{DEFAULT_SERIES_POINTS, MaxSeries};
 
@@ -159,6 +160,7 @@ pub(crate) struct TaskMonitors {
     slow_poll_threshold: Duration,
     long_delay_threshold: Duration,
     by_name: Mutex<BTreeMap<String, NamedMonitor>>,
+    names: Arc<NameTable>,
 }
 
 #[derive(Debug)]
@@ -166,15 +168,21 @@ struct NamedMonitor {
     monitor: TaskMonitor,
     /// Cumulative metrics at the last reset.
     baseline: TaskMetrics,
-    name: Arc<str>,
+    /// The name's index in the watchdog's name table.
+    name: u32,
 }
 
 impl TaskMonitors {
-    pub(crate) fn new(slow_poll_threshold: Duration, long_delay_threshold: Duration) -> Self {
+    pub(crate) fn new(
+        slow_poll_threshold: Duration,
+        long_delay_threshold: Duration,
+        names: Arc<NameTable>,
+    ) -> Self {
         Self {
             slow_poll_threshold,
             long_delay_threshold,
             by_name: Mutex::new(BTreeMap::new()),
+            names,
         }
     }
 
@@ -182,26 +190,25 @@ impl TaskMonitors {
         self.get_or_create_named(name).0
     }
 
-    /// The monitor for `name` and a shared copy of the name, so spawning a
-    /// named task does not allocate the name again.
-    pub(crate) fn get_or_create_named(&self, name: &str) -> (TaskMonitor, Arc<str>) {
+    /// The monitor for `name` and the name's interned index.
+    pub(crate) fn get_or_create_named(&self, name: &str) -> (TaskMonitor, u32) {
         let mut by_name = lock(&self.by_name);
         if let Some(entry) = by_name.get(name) {
-            return (entry.monitor.clone(), Arc::clone(&entry.name));
+            return (entry.monitor.clone(), entry.name);
         }
         let mut builder = TaskMonitor::builder();
         builder
             .with_slow_poll_threshold(self.slow_poll_threshold)
             .with_long_delay_threshold(self.long_delay_threshold);
         let monitor = builder.build();
+        let index = self.names.intern(name);
         let entry = NamedMonitor {
             baseline: monitor.cumulative(),
             monitor: monitor.clone(),
-            name: Arc::from(name),
+            name: index,
         };
-        let shared_name = Arc::clone(&entry.name);
         by_name.insert(name.to_owned(), entry);
-        (monitor, shared_name)
+        (monitor, index)
     }
 
     pub(crate) fn reset(&self) {

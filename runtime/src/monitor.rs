@@ -13,7 +13,7 @@ use tokio::task::JoinHandle;
 use crate::clock::{Clock, as_us};
 use crate::lag::{DelayRecorder, ProbeSinks, WorkerCoverage, lock, run_probe};
 use crate::metrics::{self, RuntimeSampler, TaskMonitors, WorkerCounters};
-use crate::names::{Named, TaskNames};
+use crate::names::{NameTable, Named};
 use crate::report::{Report, ReportSettings, RuntimeSummary, WorkerSummary};
 use crate::watchdog::{WatchdogState, WatchdogThread, stack};
 
@@ -152,7 +152,7 @@ impl MonitorBuilder {
     pub fn build(self) -> Monitor {
         let uid = NEXT_MONITOR_UID.fetch_add(1, Ordering::Relaxed);
         let clock = Clock::new();
-        let names = Arc::new(TaskNames::default());
+        let names = Arc::new(NameTable::default());
         let watchdog = Arc::new(WatchdogState::new(
             uid,
             clock,
@@ -171,9 +171,9 @@ impl MonitorBuilder {
                 task_monitors: TaskMonitors::new(
                     self.slow_poll_threshold,
                     self.long_delay_threshold,
+                    names,
                 ),
                 settings: self,
-                names,
                 watchdog,
                 probes,
                 attached: Mutex::new(None),
@@ -196,7 +196,6 @@ pub struct Monitor {
 #[derive(Debug)]
 struct Inner {
     settings: MonitorBuilder,
-    names: Arc<TaskNames>,
     watchdog: Arc<WatchdogState>,
     probes: Arc<ProbeSinks>,
     task_monitors: TaskMonitors,
@@ -332,8 +331,8 @@ impl Monitor {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let (task_monitor, shared_name) = self.inner.task_monitors.get_or_create_named(name);
-        let named = Named::new(future, shared_name, Arc::clone(&self.inner.names));
+        let (task_monitor, name_index) = self.inner.task_monitors.get_or_create_named(name);
+        let named = Named::new(future, name_index);
         let builder = tokio::task::Builder::new().name(name);
         let spawned = if self.inner.settings.task_metrics {
             builder.spawn_on(task_monitor.instrument(named), handle)

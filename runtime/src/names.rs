@@ -1,10 +1,13 @@
-//! Task names by task id, for the watchdog.
+//! Task names for the watchdog.
 //!
-//! tokio's poll hooks give a task's id and spawn location but not its name,
-//! so tasks spawned through [`Monitor::spawn_named`](crate::Monitor::spawn_named)
-//! register their name on their first poll (before any user code runs) and
-//! remove it when the task's future is dropped. The map therefore holds only
-//! live named tasks.
+//! tokio's poll hooks give a task's id and spawn location but not its name.
+//! Names given to [`Monitor::spawn_named`](crate::Monitor::spawn_named) are
+//! interned into a [`NameTable`] (one entry per distinct name, never freed,
+//! like the per-name `TaskMonitor`s), and the task's future is wrapped in
+//! [`Named`], which on every poll stores the name's index into the polling
+//! thread's watchdog slot: one thread-local access and one relaxed store,
+//! no lock and no allocation per task or per poll. The before-poll hook
+//! clears the index, so a poll of an unnamed task never shows a stale name.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -14,58 +17,49 @@ use std::task::{Context, Poll};
 
 use crate::lag::lock;
 
-/// Shards of the id → name map: tasks start and end on every worker, and one
-/// lock would make them queue behind each other.
-const SHARDS: usize = 32;
+/// Index 0 means "no name".
+pub(crate) const UNNAMED: u32 = 0;
 
-#[derive(Debug)]
-pub(crate) struct TaskNames {
-    shards: [Mutex<HashMap<u64, Arc<str>>>; SHARDS],
+#[derive(Debug, Default)]
+pub(crate) struct NameTable {
+    inner: Mutex<Interned>,
 }
 
-impl Default for TaskNames {
-    fn default() -> Self {
-        Self {
-            shards: std::array::from_fn(|_| Mutex::new(HashMap::new())),
+#[derive(Debug, Default)]
+struct Interned {
+    by_name: HashMap<Arc<str>, u32>,
+    /// `names[i - 1]` is the name with index `i`.
+    names: Vec<Arc<str>>,
+}
+
+impl NameTable {
+    pub(crate) fn intern(&self, name: &str) -> u32 {
+        let mut interned = lock(&self.inner);
+        if let Some(&index) = interned.by_name.get(name) {
+            return index;
         }
+        let name: Arc<str> = Arc::from(name);
+        interned.names.push(Arc::clone(&name));
+        let index = u32::try_from(interned.names.len()).unwrap_or(u32::MAX);
+        interned.by_name.insert(name, index);
+        index
+    }
+
+    pub(crate) fn get(&self, index: u32) -> Option<Arc<str>> {
+        let slot = usize::try_from(index).ok()?.checked_sub(1)?;
+        lock(&self.inner).names.get(slot).cloned()
     }
 }
 
-impl TaskNames {
-    fn shard(&self, task_id: u64) -> &Mutex<HashMap<u64, Arc<str>>> {
-        // Task ids are sequential, so the low bits spread evenly.
-        &self.shards[(task_id % SHARDS as u64) as usize]
-    }
-
-    pub(crate) fn get(&self, task_id: u64) -> Option<Arc<str>> {
-        lock(self.shard(task_id)).get(&task_id).cloned()
-    }
-
-    fn insert(&self, task_id: u64, name: Arc<str>) {
-        lock(self.shard(task_id)).insert(task_id, name);
-    }
-
-    fn remove(&self, task_id: u64) {
-        lock(self.shard(task_id)).remove(&task_id);
-    }
-}
-
-/// Wraps a task's future so the task's name is known by id while it lives.
+/// Wraps a task's future so the watchdog knows whose poll it is watching.
 pub(crate) struct Named<F> {
     inner: F,
-    name: Arc<str>,
-    names: Arc<TaskNames>,
-    registered: Option<u64>,
+    name: u32,
 }
 
 impl<F> Named<F> {
-    pub(crate) fn new(inner: F, name: Arc<str>, names: Arc<TaskNames>) -> Self {
-        Self {
-            inner,
-            name,
-            names,
-            registered: None,
-        }
+    pub(crate) fn new(inner: F, name: u32) -> Self {
+        Self { inner, name }
     }
 }
 
@@ -74,25 +68,11 @@ impl<F: Future> Future for Named<F> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         // SAFETY: structural pinning of `inner` only: it is never moved out
-        // of `self` (not here, not in `Drop`); the other fields are not pinned.
+        // of `self`; `name` is a plain integer and is not pinned.
         let this = unsafe { self.get_unchecked_mut() };
-        if this.registered.is_none()
-            && let Some(id) = tokio::task::try_id()
-        {
-            let id = task_id_u64(id);
-            this.names.insert(id, Arc::clone(&this.name));
-            this.registered = Some(id);
-        }
+        crate::watchdog::publish_task_name(this.name);
         // SAFETY: see above; `inner` stays where it is for the future's life.
         unsafe { Pin::new_unchecked(&mut this.inner) }.poll(cx)
-    }
-}
-
-impl<F> Drop for Named<F> {
-    fn drop(&mut self) {
-        if let Some(id) = self.registered {
-            self.names.remove(id);
-        }
     }
 }
 
@@ -125,6 +105,16 @@ pub(crate) fn task_id_u64(id: tokio::task::Id) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::task_id_u64;
+
+    #[test]
+    fn names_are_interned_once_and_zero_is_unnamed() {
+        let table = super::NameTable::default();
+        let a = table.intern("a");
+        assert_eq!(table.intern("b"), a + 1);
+        assert_eq!(table.intern("a"), a);
+        assert_eq!(table.get(a).as_deref(), Some("a"));
+        assert_eq!(table.get(super::UNNAMED), None);
+    }
 
     #[test]
     fn task_ids_convert_to_their_displayed_number() {

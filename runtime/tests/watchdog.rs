@@ -25,6 +25,16 @@ fn run_blocking_task(name: &'static str, block: impl FnOnce() + Send + 'static) 
         handle.await.expect("blocking task");
         id
     });
+    // The JoinHandle can complete a moment before the worker runs the
+    // after-poll hook that closes the stall; wait for it (the bound only
+    // keeps a broken hook from hanging the suite).
+    for _ in 0..6_000 {
+        let report = monitored.monitor.report();
+        if !report.stalls.iter().any(|s| s.in_progress) {
+            break;
+        }
+        std::thread::sleep(ms(5));
+    }
     monitored.guard.stop();
     (monitored.monitor.report(), task_id)
 }
@@ -303,6 +313,20 @@ fn a_poll_still_stuck_is_reported_while_it_is_stuck() {
         .block_on(handle)
         .expect("outer")
         .expect("inner");
+    // As in `run_blocking_task`: the hook that closes the stall may run a
+    // moment after the task's JoinHandle completes.
+    for _ in 0..6_000 {
+        if !monitored
+            .monitor
+            .report()
+            .stalls
+            .iter()
+            .any(|s| s.in_progress)
+        {
+            break;
+        }
+        std::thread::sleep(ms(5));
+    }
     monitored.guard.stop();
 
     let stall = the_stall_of(&report, "stuck");

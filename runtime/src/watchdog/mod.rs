@@ -23,7 +23,9 @@ mod symbols;
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::panic::Location;
-use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering, fence};
+use std::sync::atomic::{
+    AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering, fence,
+};
 use std::sync::mpsc::{SyncSender, TrySendError, sync_channel};
 use std::sync::{Arc, Mutex, Weak};
 use std::thread::JoinHandle;
@@ -31,7 +33,7 @@ use std::time::Duration;
 
 use crate::clock::Clock;
 use crate::lag::lock;
-use crate::names::{TaskNames, task_id_u64};
+use crate::names::{NameTable, UNNAMED, task_id_u64};
 use crate::report::Stall;
 
 const NO_WORKER: usize = usize::MAX;
@@ -49,6 +51,9 @@ pub(crate) struct WorkerSlot {
     task_id: AtomicU64,
     spawned_at: AtomicPtr<Location<'static>>,
     worker_index: AtomicUsize,
+    /// The running task's interned name (`names::UNNAMED` if none), set by
+    /// `names::Named` right after the before-poll hook.
+    name: AtomicU32,
     max_poll_ns: AtomicU64,
     /// The `seq` of the last poll the watchdog reported (each stall once).
     reported_seq: AtomicU64,
@@ -62,6 +67,7 @@ struct PollRecord {
     task_id: u64,
     spawned_at: Option<&'static Location<'static>>,
     worker: Option<usize>,
+    name: u32,
 }
 
 impl WorkerSlot {
@@ -74,6 +80,7 @@ impl WorkerSlot {
             .store(std::ptr::from_ref(spawned_at).cast_mut(), Ordering::Relaxed);
         let worker = tokio::runtime::worker_index().unwrap_or(NO_WORKER);
         self.worker_index.store(worker, Ordering::Relaxed);
+        self.name.store(UNNAMED, Ordering::Relaxed);
         self.poll_start_ticks.store(now_ticks, Ordering::Relaxed);
         self.seq.store(seq + 2, Ordering::Release);
     }
@@ -104,6 +111,7 @@ impl WorkerSlot {
         let task_id = self.task_id.load(Ordering::Relaxed);
         let spawned_at = self.spawned_at.load(Ordering::Relaxed);
         let worker = self.worker_index.load(Ordering::Relaxed);
+        let name = self.name.load(Ordering::Relaxed);
         fence(Ordering::Acquire);
         if self.seq.load(Ordering::Relaxed) != before || start_ticks == 0 {
             return None;
@@ -115,6 +123,7 @@ impl WorkerSlot {
             // SAFETY: only `&'static Location` values are ever stored.
             spawned_at: unsafe { spawned_at.as_ref() },
             worker: (worker != NO_WORKER).then_some(worker),
+            name,
         })
     }
 
@@ -137,7 +146,7 @@ pub(crate) struct WatchdogState {
     slots: Mutex<Vec<Arc<WorkerSlot>>>,
     next_slot_uid: AtomicU64,
     pub(crate) stalls: Mutex<StallRing>,
-    names: Arc<TaskNames>,
+    names: Arc<NameTable>,
     pub(crate) hooks_installed: AtomicBool,
     capture_stacks: bool,
 }
@@ -148,7 +157,7 @@ impl WatchdogState {
         clock: Clock,
         threshold: Duration,
         stall_capacity: usize,
-        names: Arc<TaskNames>,
+        names: Arc<NameTable>,
         capture_stacks: bool,
     ) -> Self {
         Self {
@@ -196,6 +205,7 @@ impl WatchdogState {
             task_id: AtomicU64::new(0),
             spawned_at: AtomicPtr::new(std::ptr::null_mut()),
             worker_index: AtomicUsize::new(NO_WORKER),
+            name: AtomicU32::new(UNNAMED),
             max_poll_ns: AtomicU64::new(0),
             reported_seq: AtomicU64::new(u64::MAX),
         });
@@ -264,7 +274,7 @@ impl WatchdogState {
             worker: record.worker,
             thread: slot.thread_name.clone(),
             task_id: record.task_id,
-            task_name: self.names.get(record.task_id).map(|n| n.to_string()),
+            task_name: self.names.get(record.name).map(|n| n.to_string()),
             spawned_at: record.spawned_at.map_or_else(
                 || "unknown".to_owned(),
                 |l| format!("{}:{}:{}", l.file(), l.line(), l.column()),
@@ -423,6 +433,19 @@ fn warn_stall(stall: &Stall, verb: &str) {
         "stall: worker {worker} {verb} {ms:.1} ms in task \"{task}\" (id {}) at {at}, in {call}",
         stall.task_id,
     );
+}
+
+/// Called by `names::Named` at the start of its poll, right after the
+/// before-poll hook picked this thread's slot: tags the running poll with the
+/// task's interned name.
+pub(crate) fn publish_task_name(name: u32) {
+    let _ = CURRENT_SLOT.try_with(|cell| {
+        if let Ok(current) = cell.try_borrow()
+            && let Some(registration) = current.as_ref()
+        {
+            registration.slot.name.store(name, Ordering::Relaxed);
+        }
+    });
 }
 
 thread_local! {
