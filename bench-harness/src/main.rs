@@ -67,7 +67,7 @@ struct RunArgs {
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..=256))]
     workers: u64,
     /// CPU-heavy jobs (embeddings, rankings) the fixed variants run at once on the blocking
-    /// pool [default: cores - 1, at least 1]
+    /// pool [default: one per core]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1024))]
     cpu_permits: Option<u64>,
     /// Treat a skipped workload (no redis-server) as a failure

@@ -42,7 +42,7 @@ pub struct Settings {
     /// Where workloads put their files (a fresh temporary directory per run).
     pub scratch: PathBuf,
     /// CPU-heavy jobs the fixed variants run at once on the blocking pool
-    /// (default `embed::cpu_permits()`: cores minus one).
+    /// (default `embed::cpu_permits()`: one per core).
     pub cpu_permits: usize,
 }
 

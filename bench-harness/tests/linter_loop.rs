@@ -60,9 +60,9 @@ const EXPECTED: &[Expected] = &[
     expect("vector_store", "sync-lock-in-async", "self.index.lock().unwrap().insert", 1),
     expect("vector_store", "sync-lock-in-async", "self.index.lock().unwrap().search", 1),
     // working-memory: the sync redis client, a new connection per call, sync commands.
-    expect("working_memory", "blocking-client", "client.get_connection()", 1).missed_because(MAP_ERR),
-    expect("working_memory", "blocking-client", ".set_ex(&key, json, TTL_SECONDS)", 1).missed_because(MAP_ERR),
-    expect("working_memory", "blocking-client", "connection.get(&key)", 1).missed_because(MAP_ERR),
+    expect("working_memory", "blocking-client", "client.get_connection()", 1),
+    expect("working_memory", "blocking-client", "connection.set_ex(&key, json, TTL_SECONDS)", 1),
+    expect("working_memory", "blocking-client", "connection.get(&key)", 1),
     // repo-sync: std::fs walk and reads in async code; waiting for the worker thread on a std channel.
     expect("repo_sync", "blocking-fs", "std::fs::read_dir(&dir)", 1),
     expect("repo_sync", "blocking-fs", "std::fs::read_to_string(path)", 1),

@@ -53,6 +53,12 @@ pub struct Catalog {
     /// Traits whose methods are catalogued; a method of one applies to a
     /// receiver of unknown type when the trait is in scope.
     trait_methods: HashMap<String, Vec<String>>,
+    /// Calls whose result holds a lock guard or a `RefCell` borrow until it
+    /// is dropped (`lock-held-across-await`).
+    guards: HashSet<String>,
+    /// The method names of `guards` (`lock`, `borrow_mut`, ...): a cheap
+    /// filter before typing a receiver.
+    guard_methods: HashSet<String>,
     /// Re-export prefix to canonical prefix.
     aliases: Vec<(String, String)>,
     /// Names in scope everywhere (`Box`, `Option`, `drop`, ...).
@@ -72,6 +78,13 @@ struct CatalogFile {
     scoped: HashMap<String, String>,
     returns: HashMap<String, ReturnFile>,
     types: TypesFile,
+    guards: GuardsFile,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GuardsFile {
+    paths: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -123,6 +136,13 @@ impl Catalog {
             transparent: file.types.transparent.into_iter().collect(),
             deref: file.types.deref,
             prelude: file.prelude,
+            guard_methods: file
+                .guards
+                .paths
+                .iter()
+                .filter_map(|path| path.rsplit_once("::").map(|(_, method)| method.to_string()))
+                .collect(),
+            guards: file.guards.paths.into_iter().collect(),
             ..Catalog::default()
         };
         catalog.aliases = file.aliases.into_iter().collect();
@@ -247,6 +267,17 @@ impl Catalog {
                 .max_by_key(|(prefix, _)| prefix.len())
                 .map(|(_, entry)| *entry)
         })
+    }
+
+    /// Whether a call of the canonical path returns a lock guard or a
+    /// `RefCell` borrow (`std::sync::Mutex::lock`, `std::cell::RefCell::borrow`).
+    pub fn is_guard(&self, path: &str) -> bool {
+        self.guards.contains(path)
+    }
+
+    /// Whether some guard-returning call has this method name.
+    pub fn is_guard_method(&self, method: &str) -> bool {
+        self.guard_methods.contains(method)
     }
 
     /// Rewrites a re-exported path to its canonical one

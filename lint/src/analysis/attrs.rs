@@ -55,3 +55,30 @@ pub fn path_attr(attrs: &[Attribute]) -> Option<String> {
         _ => None,
     })
 }
+
+/// `#[allow(clippy::await_holding_lock)]` or
+/// `#[allow(clippy::await_holding_refcell_ref)]` (also inside `expect`, or
+/// as an inner `#![allow(..)]`): the item's guards across awaits were
+/// already triaged for clippy.
+pub fn allows_await_holding(attrs: &[Attribute]) -> bool {
+    attrs.iter().any(|attr| {
+        (attr.path().is_ident("allow") || attr.path().is_ident("expect"))
+            && attr
+                .parse_args_with(
+                    syn::punctuated::Punctuated::<syn::Path, syn::Token![,]>::parse_terminated,
+                )
+                .is_ok_and(|paths| {
+                    paths.iter().any(|path| {
+                        let segments: Vec<String> = path
+                            .segments
+                            .iter()
+                            .map(|segment| segment.ident.to_string())
+                            .collect();
+                        segments.len() == 2
+                            && segments[0] == "clippy"
+                            && (segments[1] == "await_holding_lock"
+                                || segments[1] == "await_holding_refcell_ref")
+                    })
+                })
+    })
+}

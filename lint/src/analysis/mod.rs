@@ -19,6 +19,7 @@
 //! nesting, which the driver's worker stack accommodates.
 
 mod attrs;
+mod guards;
 mod macros;
 mod modules;
 mod scope;

@@ -11,6 +11,7 @@
 //! The module table is built once per file by a cheap pre-pass over items
 //! (no expressions); block scopes are pushed and popped by the walker.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 
 use syn::{Item, UseTree};
@@ -19,7 +20,7 @@ use super::attrs;
 use crate::catalog::Catalog;
 
 /// Rust's namespaces, as far as resolution here needs them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Ns {
     /// Types, traits and modules.
     Type,
@@ -110,6 +111,10 @@ pub struct Resolver<'c> {
     /// Field types of the file's structs, by struct path (tuple-struct
     /// fields are named `0`, `1`, ..).
     fields: HashMap<String, Vec<(String, Option<Ty>)>>,
+    /// Memoized module-level lookups: module bindings never change during
+    /// the walk, and generated code stacks globs that would otherwise make
+    /// resolution exponential (`use crate::*; use other::*;` in every file).
+    module_lookups: RefCell<HashMap<(usize, Ns, String), Option<Target>>>,
     /// The file's type aliases (`type Shared = Arc<Mutex<State>>;`).
     aliases: HashMap<String, Ty>,
     /// Return types of the file's functions and methods (`Type::method`).
@@ -133,6 +138,7 @@ impl<'c> Resolver<'c> {
             current_module: 0,
             self_ty: None,
             fields: HashMap::new(),
+            module_lookups: RefCell::new(HashMap::new()),
             aliases: HashMap::new(),
             returns: HashMap::new(),
         };
@@ -465,6 +471,24 @@ impl<'c> Resolver<'c> {
         if depth > MAX_RESOLUTION_DEPTH {
             return None;
         }
+        let key = (module, ns, ident.to_string());
+        if let Some(cached) = self.module_lookups.borrow().get(&key) {
+            return cached.clone();
+        }
+        // In progress: a cycle through this lookup resolves to nothing.
+        self.module_lookups.borrow_mut().insert(key.clone(), None);
+        let found = self.lookup_module_uncached(module, ident, ns, depth);
+        self.module_lookups.borrow_mut().insert(key, found.clone());
+        found
+    }
+
+    fn lookup_module_uncached(
+        &self,
+        module: usize,
+        ident: &str,
+        ns: Ns,
+        depth: usize,
+    ) -> Option<Target> {
         let scope = &self.modules[module].scope;
         for name in scope.named(ident) {
             match &name.binding {

@@ -555,3 +555,305 @@ fn aliases_and_return_types_of_the_files_own_items() {
         ],
     );
 }
+
+#[test]
+fn stacked_glob_imports_resolve_without_blowing_up() {
+    // Generated bindings open every file with globs of globs; each lookup
+    // through them is memoized per module, not re-explored per path.
+    let globs: String = (0..8).map(|i| format!("use dep{i}::*;\n")).collect();
+    let fields: String = (0..200).map(|i| format!("    f{i}: Ty{i},\n")).collect();
+    let source = format!(
+        "{globs}use crate::*;\nuse std::fs::*;\nstruct S {{\n{fields}}}\nasync fn g(a: A, b: B) {{\n    read(p);\n}}"
+    );
+    let line = 8 + 2 + 1 + 200 + 3;
+    assert_eq!(
+        lines_and_rules(&analyze(&source)),
+        [format!("{line}:blocking-fs")]
+    );
+}
+
+// Guards held across `.await` (`lock-held-across-await`).
+
+fn analyze_edition(source: &str, edition: Edition) -> FileAnalysis {
+    let catalog = Catalog::builtin();
+    let ctx = FileContext {
+        rel_path: "src/lib.rs",
+        edition,
+        runtime: AsyncRuntime::Tokio,
+        include_tests: false,
+        catalog: &catalog,
+    };
+    analyze_file(source, &ctx).expect("test source parses")
+}
+
+/// A file with `use std::sync::Mutex;` and `body` as the body of
+/// `async fn f(m: &Mutex<u32>)`: the body starts on line 3.
+fn in_locking_fn(body: &str) -> String {
+    format!("use std::sync::Mutex;\nasync fn f(m: &Mutex<u32>) {{\n{body}\n}}\n")
+}
+
+#[test]
+fn named_guard_across_await_replaces_the_lock_note() {
+    check(
+        &in_locking_fn("    let g = m.lock().unwrap();\n    tick().await;"),
+        &["3:lock-held-across-await"],
+    );
+}
+
+#[test]
+fn held_guard_is_labelled_at_its_first_await() {
+    let finding = only_finding(&in_locking_fn(
+        "    let g = m.lock().unwrap();\n    a().await;\n    b().await;",
+    ));
+    assert_eq!(finding.rule, "lock-held-across-await");
+    assert_eq!((finding.span.line, finding.span.column), (3, 15));
+    assert_eq!(finding.labels.len(), 1);
+    let label = finding.labels[0].span;
+    assert_eq!((label.line, label.column, label.end_column), (4, 8, 14));
+}
+
+#[test]
+fn an_await_before_the_lock_is_not_spanned() {
+    check(
+        &in_locking_fn("    tick().await;\n    let g = m.lock().unwrap();"),
+        &["4:sync-lock-in-async"],
+    );
+}
+
+#[test]
+fn dropped_or_moved_guards_are_not_held() {
+    for release in [
+        "drop(g);",
+        "std::mem::drop(g);",
+        "release(g);",
+        "sink.push(g);",
+    ] {
+        check(
+            &in_locking_fn(&format!(
+                "    let g = m.lock().unwrap();\n    {release}\n    tick().await;"
+            )),
+            &["3:sync-lock-in-async"],
+        );
+    }
+}
+
+#[test]
+fn a_reference_to_a_guard_does_not_move_it() {
+    check(
+        &in_locking_fn("    let g = m.lock().unwrap();\n    show(&g);\n    tick().await;"),
+        &["3:lock-held-across-await"],
+    );
+}
+
+#[test]
+fn shadowing_does_not_drop_the_guard() {
+    check(
+        &in_locking_fn(
+            "    let g = m.lock().unwrap();\n    let g = 1;\n    drop(g);\n    tick().await;",
+        ),
+        &["3:lock-held-across-await"],
+    );
+}
+
+#[test]
+fn a_guard_moved_to_another_name_lives_on_under_it() {
+    check(
+        &in_locking_fn(
+            "    let g = m.lock().unwrap();\n    let h = g;\n    tick().await;\n    drop(h);",
+        ),
+        &["3:lock-held-across-await"],
+    );
+    check(
+        &in_locking_fn(
+            "    let g = m.lock().unwrap();\n    let h = g;\n    drop(h);\n    tick().await;",
+        ),
+        &["3:sync-lock-in-async"],
+    );
+}
+
+#[test]
+fn temporaries_die_at_the_end_of_their_statement() {
+    check(
+        &in_locking_fn(
+            "    let _ = m.lock().unwrap();\n    *m.lock().unwrap() += 1;\n    let n = m.lock().unwrap().clone();\n    tick().await;",
+        ),
+        &[
+            "3:sync-lock-in-async",
+            "4:sync-lock-in-async",
+            "5:sync-lock-in-async",
+        ],
+    );
+}
+
+#[test]
+fn a_statement_that_awaits_holds_its_temporaries() {
+    check(
+        &in_locking_fn(
+            "    send(*m.lock().unwrap()).await;\n    let _ = (m.lock(), tick().await);",
+        ),
+        &["3:lock-held-across-await", "4:lock-held-across-await"],
+    );
+}
+
+#[test]
+fn a_guard_in_an_inner_block_ends_with_the_block() {
+    check(
+        &in_locking_fn("    {\n        let g = m.lock().unwrap();\n    }\n    tick().await;"),
+        &["4:sync-lock-in-async"],
+    );
+}
+
+#[test]
+fn match_scrutinee_lives_through_every_arm() {
+    check(
+        &in_locking_fn(
+            "    match *m.lock().unwrap() {\n        0 => {}\n        _ => tick().await,\n    }",
+        ),
+        &["3:lock-held-across-await"],
+    );
+}
+
+#[test]
+fn match_guard_and_if_condition_are_their_own_scopes() {
+    check(
+        &in_locking_fn(
+            "    match x {\n        Some(_) if *m.lock().unwrap() > 0 => tick().await,\n        _ => {}\n    }\n    if *m.lock().unwrap() > 0 {\n        tick().await;\n    }\n    while *m.lock().unwrap() > 0 {\n        tick().await;\n    }",
+        ),
+        &[
+            "4:sync-lock-in-async",
+            "7:sync-lock-in-async",
+            "10:sync-lock-in-async",
+        ],
+    );
+}
+
+#[test]
+fn if_let_scrutinee_lives_through_the_body() {
+    check(
+        &in_locking_fn(
+            "    if let Some(v) = m.lock().unwrap().checked_add(1) {\n        tick().await;\n    }",
+        ),
+        &["3:lock-held-across-await"],
+    );
+    check(
+        &in_locking_fn(
+            "    while let Some(v) = m.lock().unwrap().checked_add(1) {\n        tick().await;\n    }",
+        ),
+        &["3:lock-held-across-await"],
+    );
+}
+
+#[test]
+fn if_let_else_branch_follows_the_edition() {
+    let source = in_locking_fn(
+        "    if let Some(v) = m.lock().unwrap().checked_add(1) {\n    } else {\n        tick().await;\n    }",
+    );
+    let rules = |edition| {
+        analyze_edition(&source, edition)
+            .findings
+            .iter()
+            .map(|finding| finding.rule)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(rules(Edition::E2024), ["sync-lock-in-async"]);
+    assert_eq!(rules(Edition::E2021), ["lock-held-across-await"]);
+}
+
+#[test]
+fn async_blocks_and_closures_are_bodies_of_their_own() {
+    check(
+        &in_locking_fn(
+            "    let g = m.lock().unwrap();\n    let later = async { tick().await };\n    drop(g);\n    later.await;",
+        ),
+        &["3:sync-lock-in-async"],
+    );
+    check(
+        &in_locking_fn(
+            "    let task = async move {\n        let g = m.lock().unwrap();\n        tick().await;\n    };",
+        ),
+        &["4:lock-held-across-await"],
+    );
+}
+
+#[test]
+fn refcell_borrows_are_guards() {
+    check(
+        "use std::cell::RefCell;\nasync fn f(c: &RefCell<u8>, other: &Other) {\n    let r = c.borrow_mut();\n    let o = other.borrow();\n    tick().await;\n}",
+        &["3:lock-held-across-await"],
+    );
+}
+
+#[test]
+fn parking_lot_and_spin_guards() {
+    check(
+        "async fn f(p: &parking_lot::RwLock<u8>, s: &spin::Mutex<u8>) {\n    let r = p.read();\n    let g = s.lock();\n    tick().await;\n}",
+        &["2:lock-held-across-await", "3:lock-held-across-await"],
+    );
+}
+
+#[test]
+fn unknown_receivers_need_the_lock_unwrap_shape() {
+    let finding = only_finding(
+        "async fn f(s: &S) {\n    let g = s.state.lock().unwrap();\n    tick().await;\n}",
+    );
+    assert_eq!(finding.rule, "lock-held-across-await");
+    assert_eq!(finding.confidence, Confidence::Inferred);
+    check(
+        "async fn f(s: &S) {\n    let g = s.state.lock();\n    let r = s.cell.borrow();\n    tick().await;\n}",
+        &[],
+    );
+}
+
+#[test]
+fn own_lock_method_is_not_a_guard() {
+    check(
+        "struct Journal;\nimpl Journal {\n    fn lock(&self) -> Result<u8, ()> { Ok(1) }\n}\nasync fn f(j: &Journal) {\n    let e = j.lock().unwrap();\n    tick().await;\n}",
+        &[],
+    );
+}
+
+#[test]
+fn clippy_allows_silence_the_rule_for_their_item() {
+    check(
+        "use std::sync::Mutex;\n#[allow(clippy::await_holding_lock)]\nasync fn f(m: &Mutex<u8>) {\n    let g = m.lock().unwrap();\n    tick().await;\n}\nasync fn g(m: &Mutex<u8>) {\n    let g = m.lock().unwrap();\n    tick().await;\n}",
+        &["4:sync-lock-in-async", "8:lock-held-across-await"],
+    );
+    check(
+        "#![allow(clippy::await_holding_refcell_ref)]\nuse std::cell::RefCell;\nasync fn f(c: &RefCell<u8>) {\n    let r = c.borrow();\n    tick().await;\n}",
+        &[],
+    );
+    check(
+        "use std::sync::Mutex;\nstruct S;\n#[allow(clippy::await_holding_lock)]\nimpl S {\n    async fn f(m: &Mutex<u8>) {\n        let g = m.lock().unwrap();\n        tick().await;\n    }\n}",
+        &["6:sync-lock-in-async"],
+    );
+}
+
+#[test]
+fn guards_in_sync_code_are_not_tracked() {
+    check(
+        &format!(
+            "use std::sync::Mutex;\nfn f(m: &Mutex<u32>) {{\n    let g = m.lock().unwrap();\n    let fut = async {{ tick().await }};\n}}\n"
+        ),
+        &[],
+    );
+}
+
+#[test]
+fn select_and_join_await_their_futures() {
+    check(
+        &in_locking_fn("    let g = m.lock().unwrap();\n    tokio::select! {\n        _ = a() => {}\n    }"),
+        &["3:lock-held-across-await"],
+    );
+    check(
+        &in_locking_fn("    let g = m.lock().unwrap();\n    drop(g);\n    tokio::join!(a(), b());"),
+        &["3:sync-lock-in-async"],
+    );
+}
+
+#[test]
+fn a_guard_assigned_away_is_moved() {
+    check(
+        &in_locking_fn("    let g = m.lock().unwrap();\n    slot = g;\n    tick().await;"),
+        &["3:sync-lock-in-async"],
+    );
+}

@@ -22,6 +22,11 @@ const SELF_PRESERVING_METHODS: &[&str] = &[
     "unwrap",
     "expect",
     "unwrap_or_default",
+    // Error adapters keep the `Ok` type: `Client::open(url).map_err(..)?`.
+    "map_err",
+    "inspect_err",
+    "context",
+    "with_context",
     "clone",
     "to_owned",
     "as_ref",

@@ -35,13 +35,15 @@ use syn::{
     ItemTrait, Pat, Signature, Stmt, TraitItemFn,
 };
 
-use super::FileContext;
 use super::attrs;
+use super::guards::{CallId, GuardTracker, Lock};
 use super::macros::{self, MacroBody};
 use super::scope::{Ns, Resolver, Target, Ty};
 use super::types;
+use super::{Edition, FileContext};
 use crate::catalog::Entry;
-use crate::finding::{Confidence, Finding, Span};
+use crate::finding::{Confidence, Finding, Label, Span};
+use crate::rules;
 
 /// Traits whose `poll*` methods run on the executor.
 const POLL_TRAITS: &[&str] = &[
@@ -60,6 +62,16 @@ const POLL_TRAITS: &[&str] = &[
 
 /// How far down a method chain the chain's start is looked for.
 const MAX_CHAIN_WALK: usize = 64;
+
+/// The note `lock-held-across-await` replaces for the same call.
+const SYNC_LOCK_RULE: &str = "sync-lock-in-async";
+
+/// Macros that await the futures they are given.
+const AWAITING_MACROS: &[&str] = &["select", "select_biased", "join", "try_join"];
+
+/// Methods through which a `let` still binds the guard itself
+/// (`m.lock().unwrap()`, `.expect(..)`, poison recovery).
+const GUARD_PRESERVING_METHODS: &[&str] = &["unwrap", "expect", "unwrap_or_else", "unwrap_or"];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Exec {
@@ -116,6 +128,10 @@ pub struct Walker<'c> {
     scoped: Vec<(*const ExprClosure, String)>,
     /// The method call that `.unwrap()`/`.expect(..)` is applied to.
     unwrapped: Option<*const ExprMethodCall>,
+    /// Lock guards alive in the bodies being walked (`lock-held-across-await`).
+    guards: GuardTracker,
+    /// How many enclosing items allow clippy's `await_holding_*` lints.
+    await_holding_allowed: usize,
 }
 
 impl<'c> Walker<'c> {
@@ -133,13 +149,137 @@ impl<'c> Walker<'c> {
             offloaded: Vec::new(),
             scoped: Vec::new(),
             unwrapped: None,
+            guards: GuardTracker::default(),
+            await_holding_allowed: usize::from(attrs::allows_await_holding(&file.attrs)),
         }
     }
 
     pub fn finish(mut self) -> Vec<Finding> {
+        self.report_held_guards();
         self.findings
             .sort_by(|a, b| (a.span, a.rule).cmp(&(b.span, b.rule)));
         self.findings
+    }
+
+    /// Turns the guards held across an `.await` into findings; the
+    /// `sync-lock-in-async` note for the same call goes (this says more).
+    fn report_held_guards(&mut self) {
+        let held = std::mem::take(&mut self.guards).finish();
+        if held.is_empty() {
+            return;
+        }
+        let rule = &rules::LOCK_HELD_ACROSS_AWAIT;
+        let spans: Vec<Span> = held.iter().map(|held| held.lock.span).collect();
+        self.findings
+            .retain(|finding| !(finding.rule == SYNC_LOCK_RULE && spans.contains(&finding.span)));
+        for held in held {
+            let lock = held.lock;
+            self.findings.push(Finding {
+                rule: rule.id,
+                severity: rule.default_severity,
+                path: self.ctx.rel_path.to_string(),
+                span: lock.span,
+                message: (rule.message)(&lock.callee, &lock.context),
+                help: (rule.help)(self.ctx.runtime, &lock.callee),
+                function: lock.function,
+                notes: Vec::new(),
+                labels: vec![Label {
+                    span: held.await_span,
+                    message: rules::LOCK_HELD_AWAIT_LABEL.to_string(),
+                }],
+                confidence: lock.confidence,
+                callee: lock.callee,
+            });
+        }
+    }
+
+    /// Runs `visit` with the item's `#[allow(clippy::await_holding_*)]`
+    /// in force.
+    fn with_item_allows(&mut self, item_attrs: &[syn::Attribute], visit: impl FnOnce(&mut Self)) {
+        let allows = attrs::allows_await_holding(item_attrs);
+        self.await_holding_allowed += usize::from(allows);
+        visit(self);
+        self.await_holding_allowed -= usize::from(allows);
+    }
+
+    /// Whether a method call returns a lock guard or a `RefCell` borrow: by
+    /// the receiver's type, or for an unknown receiver by the
+    /// `.lock().unwrap()` shape.
+    fn guard_callee(&self, call: &ExprMethodCall) -> Option<(String, Confidence)> {
+        let catalog = self.resolver.catalog();
+        let method = call.method.to_string();
+        if !catalog.is_guard_method(&method) {
+            return None;
+        }
+        match types::infer(&self.resolver, &call.receiver) {
+            Some(Ty::Named(ty)) => {
+                let mut current = ty.as_str();
+                loop {
+                    let candidate = format!("{current}::{method}");
+                    if catalog.is_guard(&candidate) {
+                        return Some((candidate, Confidence::Resolved));
+                    }
+                    current = catalog.deref_target(current)?;
+                }
+            }
+            Some(Ty::Tuple(_)) => None,
+            None if call.args.is_empty() && self.unwrapped == Some(call as *const _) => {
+                let path = match method.as_str() {
+                    "lock" => "std::sync::Mutex::lock",
+                    "read" => "std::sync::RwLock::read",
+                    "write" => "std::sync::RwLock::write",
+                    _ => return None,
+                };
+                Some((path.to_string(), Confidence::Inferred))
+            }
+            None => None,
+        }
+    }
+
+    /// Arguments passed by name are moved into the call: a guard so passed
+    /// (`drop(guard)`) dies there.
+    fn note_moves<'ast>(&mut self, args: impl Iterator<Item = &'ast Expr>) {
+        for arg in args {
+            if let Expr::Path(path) = arg
+                && path.qself.is_none()
+                && let Some(ident) = path.path.get_ident()
+            {
+                self.guards.moved(&ident.to_string());
+            }
+        }
+    }
+
+    /// The guard bookkeeping of a `let` whose initializer was just visited:
+    /// names it introduces shadow older guards; a guard it binds by name
+    /// lives to the end of the block; `let other = guard;` renames one.
+    fn note_let_guard(&mut self, node: &syn::Local) {
+        let mut names = Vec::new();
+        pattern_names(&node.pat, &mut names);
+        let bound = binding_name(&node.pat);
+        for name in &names {
+            if Some(name) != bound.as_ref() {
+                self.guards.shadow(name);
+            }
+        }
+        let Some(name) = bound else {
+            return;
+        };
+        let Some(init) = &node.init else {
+            self.guards.shadow(&name);
+            return;
+        };
+        match &*init.expr {
+            Expr::Path(path) if path.qself.is_none() && path.path.get_ident().is_some() => {
+                let from = path.path.segments[0].ident.to_string();
+                self.guards.rename(&from, name, self.block_depth);
+            }
+            expr => {
+                self.guards.shadow(&name);
+                if let Some(call) = yielded_call(expr) {
+                    self.guards.bind(call, name, self.block_depth);
+                }
+            }
+        }
     }
 
     fn skips(&self, item_attrs: &[syn::Attribute]) -> bool {
@@ -162,6 +302,18 @@ impl<'c> Walker<'c> {
         visit(self);
         self.exec = saved_exec;
         self.function = saved_function;
+    }
+
+    /// An `if`/`while` condition: a temporary scope of its own unless it
+    /// binds with `let` (whose scrutinee lives through the body).
+    fn visit_condition(&mut self, cond: &Expr, is_let: bool) {
+        if is_let {
+            self.visit_expr(cond);
+        } else {
+            let temp_scope = self.guards.open_temp_scope();
+            self.visit_expr(cond);
+            self.guards.close_temp_scope(temp_scope);
+        }
     }
 
     fn visit_fn<'ast>(
@@ -191,7 +343,9 @@ impl<'c> Walker<'c> {
                     }
                 }
             }
+            walker.guards.enter_body();
             walker.visit_block(block);
+            walker.guards.leave_body();
             walker.resolver.pop_scope();
         });
     }
@@ -406,6 +560,22 @@ impl<'c> Walker<'c> {
         for expr in &exprs {
             <Self as Visit<'_>>::visit_expr(self, expr);
         }
+        // `select!`/`join!` await the futures they are given: a guard alive
+        // around the macro is held across that await.
+        if mac
+            .path
+            .segments
+            .last()
+            .is_some_and(|segment| AWAITING_MACROS.iter().any(|name| segment.ident == name))
+        {
+            let start = mac
+                .path
+                .segments
+                .first()
+                .map_or_else(|| mac.bang_token.span.start(), |segment| segment.ident.span().start());
+            self.guards
+                .await_point(span_between(start, mac.bang_token.span.end()));
+        }
     }
 
     /// Notes how a local closure is used: handed to an offloading call
@@ -457,6 +627,8 @@ impl<'ast> Visit<'ast> for Walker<'_> {
         let Some((_, items)) = &node.content else {
             return;
         };
+        let allows = attrs::allows_await_holding(&node.attrs);
+        self.await_holding_allowed += usize::from(allows);
         self.with_context(Exec::Sync, None, |walker| {
             match walker.resolver.enter_module(node) {
                 Some(previous) => {
@@ -477,6 +649,7 @@ impl<'ast> Visit<'ast> for Walker<'_> {
                 }
             }
         });
+        self.await_holding_allowed -= usize::from(allows);
     }
 
     fn visit_item_use(&mut self, _: &'ast syn::ItemUse) {
@@ -493,7 +666,9 @@ impl<'ast> Visit<'ast> for Walker<'_> {
             Exec::Sync
         };
         let saved_owner = self.owner.take();
-        self.visit_fn(exec, node.sig.ident.to_string(), &node.sig, &node.block);
+        self.with_item_allows(&node.attrs, |walker| {
+            walker.visit_fn(exec, node.sig.ident.to_string(), &node.sig, &node.block);
+        });
         self.owner = saved_owner;
     }
 
@@ -532,9 +707,11 @@ impl<'ast> Visit<'ast> for Walker<'_> {
         };
         let saved_self = self.resolver.set_self_ty(self_path);
         let saved_owner = self.owner.replace(Owner { name, polls });
-        for item in &node.items {
-            self.visit_impl_item(item);
-        }
+        self.with_item_allows(&node.attrs, |walker| {
+            for item in &node.items {
+                walker.visit_impl_item(item);
+            }
+        });
         self.owner = saved_owner;
         self.resolver.set_self_ty(saved_self);
     }
@@ -555,7 +732,9 @@ impl<'ast> Visit<'ast> for Walker<'_> {
         } else {
             Exec::Sync
         };
-        self.visit_fn(exec, name, &node.sig, &node.block);
+        self.with_item_allows(&node.attrs, |walker| {
+            walker.visit_fn(exec, name, &node.sig, &node.block);
+        });
     }
 
     fn visit_item_trait(&mut self, node: &'ast ItemTrait) {
@@ -566,9 +745,11 @@ impl<'ast> Visit<'ast> for Walker<'_> {
             name: node.ident.to_string(),
             polls: false,
         });
-        for item in &node.items {
-            self.visit_trait_item(item);
-        }
+        self.with_item_allows(&node.attrs, |walker| {
+            for item in &node.items {
+                walker.visit_trait_item(item);
+            }
+        });
         self.owner = saved_owner;
     }
 
@@ -586,7 +767,9 @@ impl<'ast> Visit<'ast> for Walker<'_> {
         } else {
             Exec::Sync
         };
-        self.visit_fn(exec, name, &node.sig, block);
+        self.with_item_allows(&node.attrs, |walker| {
+            walker.visit_fn(exec, name, &node.sig, block);
+        });
     }
 
     fn visit_block(&mut self, node: &'ast Block) {
@@ -600,8 +783,13 @@ impl<'ast> Visit<'ast> for Walker<'_> {
         }
         self.block_depth += 1;
         for stmt in &node.stmts {
+            // A statement is its temporaries' scope (a tail expression's
+            // too: edition 2024 drops them at the end of the block).
+            let temp_scope = self.guards.open_temp_scope();
             self.visit_stmt(stmt);
+            self.guards.close_temp_scope(temp_scope);
         }
+        self.guards.end_block(self.block_depth);
         self.settle_deferred();
         self.block_depth -= 1;
         self.resolver.pop_scope();
@@ -636,6 +824,7 @@ impl<'ast> Visit<'ast> for Walker<'_> {
                 self.visit_expr(diverge);
             }
         }
+        self.note_let_guard(node);
         let ty = node
             .init
             .as_ref()
@@ -647,7 +836,9 @@ impl<'ast> Visit<'ast> for Walker<'_> {
         self.resolver.push_scope(false);
         self.bind_pattern(&node.pat, None);
         if let Some((_, guard)) = &node.guard {
+            let temp_scope = self.guards.open_temp_scope();
             self.visit_expr(guard);
+            self.guards.close_temp_scope(temp_scope);
         }
         self.visit_expr(&node.body);
         self.resolver.pop_scope();
@@ -661,10 +852,18 @@ impl<'ast> Visit<'ast> for Walker<'_> {
 
     fn visit_expr_if(&mut self, node: &'ast syn::ExprIf) {
         // `if let` bindings are visible in the then-branch only.
+        // A plain condition is a temporary scope of its own; an `if let`
+        // scrutinee's temporaries live through the body, and through the
+        // `else` branch before edition 2024.
+        let is_let = has_let(&node.cond);
+        let mark = self.guards.mark();
         self.resolver.push_scope(false);
-        self.visit_expr(&node.cond);
+        self.visit_condition(&node.cond, is_let);
         self.visit_block(&node.then_branch);
         self.resolver.pop_scope();
+        if is_let && self.ctx.edition >= Edition::E2024 {
+            self.guards.drop_temporaries_since(mark);
+        }
         if let Some((_, else_branch)) = &node.else_branch {
             self.visit_expr(else_branch);
         }
@@ -672,7 +871,7 @@ impl<'ast> Visit<'ast> for Walker<'_> {
 
     fn visit_expr_while(&mut self, node: &'ast syn::ExprWhile) {
         self.resolver.push_scope(false);
-        self.visit_expr(&node.cond);
+        self.visit_condition(&node.cond, has_let(&node.cond));
         self.visit_block(&node.body);
         self.resolver.pop_scope();
     }
@@ -688,7 +887,9 @@ impl<'ast> Visit<'ast> for Walker<'_> {
     fn visit_expr_async(&mut self, node: &'ast syn::ExprAsync) {
         let function = self.function.clone();
         self.with_context(Exec::Async(AsyncKind::Block), function, |walker| {
+            walker.guards.enter_body();
             walker.visit_block(&node.block);
+            walker.guards.leave_body();
         });
     }
 
@@ -724,7 +925,9 @@ impl<'ast> Visit<'ast> for Walker<'_> {
                 let ty = if index == 0 { scoped_ty.clone() } else { None };
                 walker.bind_pattern(input, ty);
             }
+            walker.guards.enter_body();
             walker.visit_expr(&node.body);
+            walker.guards.leave_body();
             walker.resolver.pop_scope();
         });
     }
@@ -755,6 +958,7 @@ impl<'ast> Visit<'ast> for Walker<'_> {
         for arg in &node.args {
             self.visit_expr(arg);
         }
+        self.note_moves(node.args.iter());
     }
 
     fn visit_expr_method_call(&mut self, node: &'ast ExprMethodCall) {
@@ -767,6 +971,11 @@ impl<'ast> Visit<'ast> for Walker<'_> {
         };
         self.visit_expr(&node.receiver);
         self.unwrapped = saved_unwrapped;
+        let guard = if self.in_async() && self.await_holding_allowed == 0 {
+            self.guard_callee(node)
+        } else {
+            None
+        };
 
         let has_closure = node.args.iter().any(|arg| matches!(arg, Expr::Closure(_)));
         if (self.in_async() || has_closure)
@@ -794,6 +1003,34 @@ impl<'ast> Visit<'ast> for Walker<'_> {
         for arg in &node.args {
             self.visit_expr(arg);
         }
+        self.note_moves(node.args.iter());
+        if let Some((callee, confidence)) = guard {
+            let lock = Lock {
+                span: span_between(
+                    node.method.span().start(),
+                    node.paren_token.span.close().end(),
+                ),
+                callee,
+                confidence,
+                context: self.describe_context(),
+                function: self.function.clone(),
+            };
+            self.guards.lock(node as CallId, lock);
+        }
+    }
+
+    fn visit_expr_assign(&mut self, node: &'ast syn::ExprAssign) {
+        visit::visit_expr_assign(self, node);
+        // `slot = guard;` moves the guard out of its name.
+        self.note_moves(std::iter::once(&*node.right));
+    }
+
+    fn visit_expr_await(&mut self, node: &'ast syn::ExprAwait) {
+        self.visit_expr(&node.base);
+        if self.in_async() {
+            let span = span_between(node.dot_token.spans[0].start(), node.await_token.span.end());
+            self.guards.await_point(span);
+        }
     }
 
     fn visit_macro(&mut self, _: &'ast syn::Macro) {
@@ -808,6 +1045,94 @@ impl<'ast> Visit<'ast> for Walker<'_> {
     fn visit_stmt_macro(&mut self, node: &'ast syn::StmtMacro) {
         self.visit_macro_body(&node.mac);
     }
+}
+
+/// `let` in a condition (`if let`, a `let` chain).
+fn has_let(cond: &Expr) -> bool {
+    match cond {
+        Expr::Let(_) => true,
+        Expr::Binary(binary) if matches!(binary.op, syn::BinOp::And(_)) => {
+            has_let(&binary.left) || has_let(&binary.right)
+        }
+        Expr::Paren(paren) => has_let(&paren.expr),
+        _ => false,
+    }
+}
+
+/// Every name a pattern binds.
+fn pattern_names(pat: &Pat, names: &mut Vec<String>) {
+    match pat {
+        Pat::Ident(ident) => {
+            names.push(ident.ident.to_string());
+            if let Some((_, sub)) = &ident.subpat {
+                pattern_names(sub, names);
+            }
+        }
+        Pat::Type(typed) => pattern_names(&typed.pat, names),
+        Pat::Tuple(tuple) => tuple
+            .elems
+            .iter()
+            .for_each(|elem| pattern_names(elem, names)),
+        Pat::TupleStruct(tuple) => tuple
+            .elems
+            .iter()
+            .for_each(|elem| pattern_names(elem, names)),
+        Pat::Struct(pat_struct) => pat_struct
+            .fields
+            .iter()
+            .for_each(|field| pattern_names(&field.pat, names)),
+        Pat::Slice(slice) => slice
+            .elems
+            .iter()
+            .for_each(|elem| pattern_names(elem, names)),
+        Pat::Reference(reference) => pattern_names(&reference.pat, names),
+        Pat::Paren(paren) => pattern_names(&paren.pat, names),
+        Pat::Or(or) => or.cases.iter().for_each(|case| pattern_names(case, names)),
+        _ => {}
+    }
+}
+
+/// The name a `let` binds its whole value to: `guard`, `mut guard`,
+/// `guard: T`, or `Ok(guard)`/`Some(guard)` (`let Ok(g) = m.lock() else ..`).
+fn binding_name(pat: &Pat) -> Option<String> {
+    match pat {
+        Pat::Ident(ident) if ident.subpat.is_none() && ident.by_ref.is_none() => {
+            Some(ident.ident.to_string())
+        }
+        Pat::Type(typed) => binding_name(&typed.pat),
+        Pat::TupleStruct(tuple)
+            if tuple.elems.len() == 1
+                && tuple
+                    .path
+                    .segments
+                    .last()
+                    .is_some_and(|segment| segment.ident == "Ok" || segment.ident == "Some") =>
+        {
+            binding_name(&tuple.elems[0])
+        }
+        _ => None,
+    }
+}
+
+/// The method call whose result an initializer is, through `?`,
+/// `.unwrap()`/`.expect(..)` and parentheses (`m.lock().unwrap()` is the
+/// `lock()` call; `m.lock().unwrap().len()` is not).
+fn yielded_call(expr: &Expr) -> Option<CallId> {
+    let mut current = expr;
+    for _ in 0..MAX_CHAIN_WALK {
+        current = match current {
+            Expr::Try(inner) => &inner.expr,
+            Expr::Paren(inner) => &inner.expr,
+            Expr::MethodCall(call)
+                if GUARD_PRESERVING_METHODS.contains(&call.method.to_string().as_str()) =>
+            {
+                &call.receiver
+            }
+            Expr::MethodCall(call) => return Some(call as CallId),
+            _ => return None,
+        };
+    }
+    None
 }
 
 fn is_poll_trait(resolved: &str) -> bool {

@@ -26,9 +26,12 @@
 //! ```
 //!
 //! ## Known problems
-//! A `File` obtained from a function whose return type is not known (a
-//! helper of your crate, a struct field) is not typed yet, so reads through
-//! it are not reported.
+//! A `File` is typed from constructors, annotations, and the fields and
+//! return types of the same file's items; one returned by a helper in
+//! another file is not typed yet, so reads through it are not reported.
+//! A closure handed to a crate's own offloading wrapper (tokio's internal
+//! `asyncify(|| std::fs::read(p))`) is reported unless the wrapper is named
+//! like an offloading call (`spawn_blocking`, `block_in_place`, `unblock`).
 
 use super::{Rule, last_segment, offload_call};
 use crate::analysis::AsyncRuntime;

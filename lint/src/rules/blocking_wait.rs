@@ -25,6 +25,11 @@
 //!     tokio::time::timeout(LIMIT, rx.recv()).await.ok().flatten()
 //! }
 //! ```
+//!
+//! ## Known problems
+//! Closures handed to `s.spawn(..)` inside `std::thread::scope`, and to
+//! `rayon::scope`, run on other threads and are not reported; the scope call
+//! itself waits for all of them, so it is reported where it is written.
 
 use super::{Rule, last_segment};
 use crate::analysis::AsyncRuntime;

@@ -18,6 +18,7 @@ mod blocking_net;
 mod blocking_process;
 mod blocking_sleep;
 mod blocking_wait;
+mod lock_held_across_await;
 mod nested_runtime;
 mod sync_lock_in_async;
 
@@ -65,8 +66,15 @@ pub static ALL: &[&Rule] = &[
     &blocking_io::RULE,
     &blocking_wait::RULE,
     &sync_lock_in_async::RULE,
+    &lock_held_across_await::RULE,
     &blocking_client::RULE,
 ];
+
+/// `lock-held-across-await`, which the walker reports itself (it is about
+/// drop scopes, not a catalogued call), with its `.await` label text.
+pub use lock_held_across_await::{
+    AWAIT_LABEL as LOCK_HELD_AWAIT_LABEL, RULE as LOCK_HELD_ACROSS_AWAIT,
+};
 
 /// Looks a rule up by id.
 pub fn find(id: &str) -> Option<&'static Rule> {
