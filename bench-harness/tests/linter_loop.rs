@@ -11,16 +11,11 @@ use stallcheck_lint::finding::Finding;
 /// One anti-pattern the linter must report: in `workload`'s blocking.rs, a
 /// finding of `rule` whose span covers the `nth` (1-based) line containing
 /// `anchor` (one line of the call, as rustfmt lays it out).
-///
-/// `gap` names a known recall gap of the linter for this call: such an entry
-/// must currently be missed (the test fails once the linter finds it, so the
-/// note is removed and the entry becomes a plain expectation).
 struct Expected {
     workload: &'static str,
     rule: &'static str,
     anchor: &'static str,
     nth: usize,
-    gap: Option<&'static str>,
 }
 
 const fn expect(
@@ -34,29 +29,15 @@ const fn expect(
         rule,
         anchor,
         nth,
-        gap: None,
     }
 }
-
-impl Expected {
-    const fn missed_because(self, gap: &'static str) -> Expected {
-        Expected {
-            gap: Some(gap),
-            ..self
-        }
-    }
-}
-
-/// Receivers bound by `let x = Ctor(..).map_err(..)?;`: stallcheck resolves
-/// the type through `?` and `.unwrap()`, not through `.map_err(..)`.
-const MAP_ERR: &str = "receiver type not resolved through `.map_err(..)?`";
 
 #[rustfmt::skip]
 const EXPECTED: &[Expected] = &[
     // vector-store: log append + fsync per insert and a std Mutex index, inline in the handler.
     expect("vector_store", "blocking-fs", ".open(&self.log)", 1),
-    expect("vector_store", "blocking-fs", "log.write_all(record.to_line()", 1).missed_because(MAP_ERR),
-    expect("vector_store", "blocking-fs", "log.sync_data()", 1).missed_because(MAP_ERR),
+    expect("vector_store", "blocking-fs", "log.write_all(record.to_line()", 1),
+    expect("vector_store", "blocking-fs", "log.sync_data()", 1),
     expect("vector_store", "sync-lock-in-async", "self.index.lock().unwrap().insert", 1),
     expect("vector_store", "sync-lock-in-async", "self.index.lock().unwrap().search", 1),
     // working-memory: the sync redis client, a new connection per call, sync commands.
@@ -77,8 +58,8 @@ const EXPECTED: &[Expected] = &[
     expect("session_store", "blocking-fs", ".open(lock_path(&self.dir, &session.id))", 1),
     expect("session_store", "blocking-sleep", "std::thread::sleep(backoff)", 1),
     expect("session_store", "blocking-fs", "std::fs::File::create(&temp)", 1),
-    expect("session_store", "blocking-fs", "file.write_all(&json)", 1).missed_because(MAP_ERR),
-    expect("session_store", "blocking-fs", "file.sync_all()", 1).missed_because(MAP_ERR),
+    expect("session_store", "blocking-fs", "file.write_all(&json)", 1),
+    expect("session_store", "blocking-fs", "file.sync_all()", 1),
     expect("session_store", "blocking-fs", "std::fs::rename(&temp, &path)", 1),
     expect("session_store", "blocking-fs", "path.exists()", 1),
     expect("session_store", "blocking-fs", "std::fs::metadata(&path)", 1),
@@ -149,34 +130,19 @@ fn is_found(findings: &[Finding], expected: &Expected) -> (bool, String) {
     (found, place)
 }
 
-/// The places of the entries selected by `known_gap` whose `found` state is `found`.
-fn places(findings: &[Finding], known_gap: bool, found: bool) -> Vec<String> {
-    EXPECTED
-        .iter()
-        .filter(|expected| expected.gap.is_some() == known_gap)
-        .map(|expected| is_found(findings, expected))
-        .filter(|(is, _)| *is == found)
-        .map(|(_, place)| place)
-        .collect()
-}
-
 #[test]
 fn every_listed_anti_pattern_is_found_in_its_blocking_variant() {
-    let missing = places(&findings(), false, false);
+    let findings = findings();
+    let missing: Vec<String> = EXPECTED
+        .iter()
+        .map(|expected| is_found(&findings, expected))
+        .filter(|(found, _)| !found)
+        .map(|(_, place)| place)
+        .collect();
     assert!(
         missing.is_empty(),
         "stallcheck missed anti-patterns:\n{}",
         missing.join("\n")
-    );
-}
-
-#[test]
-fn known_recall_gaps_are_still_gaps() {
-    let closed = places(&findings(), true, true);
-    assert!(
-        closed.is_empty(),
-        "stallcheck now finds these; drop their `missed_because` in EXPECTED:\n{}",
-        closed.join("\n")
     );
 }
 

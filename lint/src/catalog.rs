@@ -59,6 +59,8 @@ pub struct Catalog {
     /// The method names of `guards` (`lock`, `borrow_mut`, ...): a cheap
     /// filter before typing a receiver.
     guard_methods: HashSet<String>,
+    /// The guard types those calls return (`std::sync::MutexGuard`).
+    guard_types: HashSet<String>,
     /// Re-export prefix to canonical prefix.
     aliases: Vec<(String, String)>,
     /// Names in scope everywhere (`Box`, `Option`, `drop`, ...).
@@ -85,6 +87,7 @@ struct CatalogFile {
 #[serde(deny_unknown_fields)]
 struct GuardsFile {
     paths: Vec<String>,
+    types: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -143,6 +146,7 @@ impl Catalog {
                 .filter_map(|path| path.rsplit_once("::").map(|(_, method)| method.to_string()))
                 .collect(),
             guards: file.guards.paths.into_iter().collect(),
+            guard_types: file.guards.types.into_iter().collect(),
             ..Catalog::default()
         };
         catalog.aliases = file.aliases.into_iter().collect();
@@ -273,6 +277,11 @@ impl Catalog {
     /// `RefCell` borrow (`std::sync::Mutex::lock`, `std::cell::RefCell::borrow`).
     pub fn is_guard(&self, path: &str) -> bool {
         self.guards.contains(path)
+    }
+
+    /// Whether a (canonical) type is a lock guard or a `RefCell` borrow.
+    pub fn is_guard_type(&self, ty: &str) -> bool {
+        self.guard_types.contains(ty)
     }
 
     /// Whether some guard-returning call has this method name.

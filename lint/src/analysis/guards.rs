@@ -44,7 +44,7 @@ pub type CallId = *const syn::ExprMethodCall;
 struct Guard {
     lock: Lock,
     call: CallId,
-    /// In creation order; `temporaries_since` compares against it.
+    /// In creation order; `drop_temporaries_since` compares against it.
     serial: usize,
     /// The temporary scope an unbound guard dies with.
     temp_scope: usize,
@@ -110,7 +110,24 @@ impl GuardTracker {
         }
     }
 
-    /// A marker for `temporaries_since`.
+    /// `let name = <call>;` where the call is known by its return type to
+    /// produce a guard (a crate's own `fn state(&self) -> MutexGuard<..>`).
+    pub fn lock_bound(&mut self, lock: Lock, name: String, depth: usize) {
+        let serial = self.next_serial;
+        self.next_serial += 1;
+        if let Some(guards) = self.bodies.last_mut() {
+            guards.push(Guard {
+                lock,
+                call: std::ptr::null(),
+                serial,
+                temp_scope: usize::MAX,
+                binding: Some((Some(name), depth)),
+                first_await: None,
+            });
+        }
+    }
+
+    /// A marker for `drop_temporaries_since`.
     pub fn mark(&self) -> usize {
         self.next_serial
     }
@@ -123,9 +140,14 @@ impl GuardTracker {
 
     /// `let name = <call>..;`: the guard of `call` lives to the end of the
     /// block at `depth`.
-    pub fn bind(&mut self, call: CallId, name: String, depth: usize) {
-        if let Some(guard) = self.current_mut().find(|guard| guard.call == call) {
-            guard.binding = Some((Some(name), depth));
+    /// Returns whether `call` produced a tracked guard.
+    pub fn bind(&mut self, call: CallId, name: String, depth: usize) -> bool {
+        match self.current_mut().find(|guard| guard.call == call) {
+            Some(guard) => {
+                guard.binding = Some((Some(name), depth));
+                true
+            }
+            None => false,
         }
     }
 

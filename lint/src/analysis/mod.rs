@@ -9,7 +9,11 @@
 //! module table, the walker pushes block scopes); `types` types receivers;
 //! `walker` is the single pass that tracks async context and reports;
 //! `macros` parses the bodies of well-known macros; `attrs` holds the
-//! attribute predicates (`#[cfg(test)]`, `#[test]`, `#[path]`).
+//! attribute predicates (`#[cfg(test)]`, `#[test]`, `#[path]`, clippy's
+//! `await_holding_*` allows); `guards` applies Rust's drop scopes to the
+//! lock guards the walker sees, for `lock-held-across-await` (the walker
+//! feeds it events in evaluation order: guard-returning call, `let`, move,
+//! `.await`, end of statement/block/body).
 //!
 //! Invariants: findings are matched on resolved, canonical paths against
 //! the catalog, never on raw text (the one exception, documented in

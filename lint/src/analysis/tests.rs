@@ -831,9 +831,7 @@ fn clippy_allows_silence_the_rule_for_their_item() {
 #[test]
 fn guards_in_sync_code_are_not_tracked() {
     check(
-        &format!(
-            "use std::sync::Mutex;\nfn f(m: &Mutex<u32>) {{\n    let g = m.lock().unwrap();\n    let fut = async {{ tick().await }};\n}}\n"
-        ),
+        "use std::sync::Mutex;\nfn f(m: &Mutex<u32>) {\n    let g = m.lock().unwrap();\n    let fut = async { tick().await };\n}\n",
         &[],
     );
 }
@@ -841,7 +839,9 @@ fn guards_in_sync_code_are_not_tracked() {
 #[test]
 fn select_and_join_await_their_futures() {
     check(
-        &in_locking_fn("    let g = m.lock().unwrap();\n    tokio::select! {\n        _ = a() => {}\n    }"),
+        &in_locking_fn(
+            "    let g = m.lock().unwrap();\n    tokio::select! {\n        _ = a() => {}\n    }",
+        ),
         &["3:lock-held-across-await"],
     );
     check(
@@ -855,5 +855,41 @@ fn a_guard_assigned_away_is_moved() {
     check(
         &in_locking_fn("    let g = m.lock().unwrap();\n    slot = g;\n    tick().await;"),
         &["3:sync-lock-in-async"],
+    );
+}
+
+#[test]
+fn own_functions_returning_a_guard_type() {
+    check(
+        "use std::sync::{Mutex, MutexGuard};\nstruct S { m: Mutex<u8> }\nimpl S {\n    fn state(&self) -> MutexGuard<'_, u8> { self.m.lock().unwrap() }\n}\nfn borrow_it(c: &std::cell::RefCell<u8>) -> std::cell::Ref<'_, u8> { c.borrow() }\nasync fn f(s: &S, c: &std::cell::RefCell<u8>) {\n    let g = s.state();\n    let r = borrow_it(c);\n    tick().await;\n}\nasync fn g(s: &S) {\n    let g = s.state();\n    drop(g);\n    let n = *s.state();\n    tick().await;\n}",
+        &["8:lock-held-across-await", "9:lock-held-across-await"],
+    );
+}
+
+#[test]
+fn a_match_arm_body_is_its_own_temporary_scope() {
+    check(
+        &in_locking_fn(
+            "    match x {\n        Some(_) => *m.lock().unwrap() += 1,\n        None => tick().await,\n    }",
+        ),
+        &["4:sync-lock-in-async"],
+    );
+}
+
+#[test]
+fn the_second_operand_of_a_lazy_boolean_is_its_own_temporary_scope() {
+    check(
+        &in_locking_fn(
+            "    if let Some(v) = x && *m.lock().unwrap() > 0 {\n        tick().await;\n    }\n    if let Some(v) = x && let Some(w) = m.lock().unwrap().checked_add(1) {\n        tick().await;\n    }",
+        ),
+        &["3:sync-lock-in-async", "6:lock-held-across-await"],
+    );
+}
+
+#[test]
+fn an_underscore_prefixed_name_still_holds_the_guard() {
+    check(
+        &in_locking_fn("    let _guard = m.lock().unwrap();\n    tick().await;"),
+        &["3:lock-held-across-await"],
     );
 }

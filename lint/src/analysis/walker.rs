@@ -275,11 +275,49 @@ impl<'c> Walker<'c> {
             }
             expr => {
                 self.guards.shadow(&name);
-                if let Some(call) = yielded_call(expr) {
-                    self.guards.bind(call, name, self.block_depth);
+                let bound = yielded_call(expr)
+                    .is_some_and(|call| self.guards.bind(call, name.clone(), self.block_depth));
+                if !bound && self.in_async() && self.await_holding_allowed == 0 {
+                    self.note_guard_returning_call(expr, name);
                 }
             }
         }
+    }
+
+    /// `let name = call(..);` where `call` is known (by the crate's own
+    /// signature) to return a guard type: the guard lives in `name`.
+    fn note_guard_returning_call(&mut self, init: &Expr, name: String) {
+        let Some(Ty::Named(ty)) = types::infer(&self.resolver, init) else {
+            return;
+        };
+        if !self.resolver.catalog().is_guard_type(&ty) {
+            return;
+        }
+        let (span, callee) = match unwrap_result(init) {
+            Expr::Call(call) => (
+                span_between(expr_start(&call.func), call.paren_token.span.close().end()),
+                self.callee_of_call(call),
+            ),
+            Expr::MethodCall(call) => (
+                span_between(
+                    call.method.span().start(),
+                    call.paren_token.span.close().end(),
+                ),
+                match types::infer(&self.resolver, &call.receiver) {
+                    Some(Ty::Named(owner)) => Some(format!("{owner}::{}", call.method)),
+                    _ => None,
+                },
+            ),
+            _ => return,
+        };
+        let lock = Lock {
+            span,
+            callee: callee.unwrap_or(ty),
+            confidence: Confidence::Resolved,
+            context: self.describe_context(),
+            function: self.function.clone(),
+        };
+        self.guards.lock_bound(lock, name, self.block_depth);
     }
 
     fn skips(&self, item_attrs: &[syn::Attribute]) -> bool {
@@ -568,11 +606,10 @@ impl<'c> Walker<'c> {
             .last()
             .is_some_and(|segment| AWAITING_MACROS.iter().any(|name| segment.ident == name))
         {
-            let start = mac
-                .path
-                .segments
-                .first()
-                .map_or_else(|| mac.bang_token.span.start(), |segment| segment.ident.span().start());
+            let start = mac.path.segments.first().map_or_else(
+                || mac.bang_token.span.start(),
+                |segment| segment.ident.span().start(),
+            );
             self.guards
                 .await_point(span_between(start, mac.bang_token.span.end()));
         }
@@ -840,7 +877,11 @@ impl<'ast> Visit<'ast> for Walker<'_> {
             self.visit_expr(guard);
             self.guards.close_temp_scope(temp_scope);
         }
+        // An arm's body is a temporary scope of its own (the scrutinee's
+        // temporaries outlive it; the body's own do not).
+        let temp_scope = self.guards.open_temp_scope();
         self.visit_expr(&node.body);
+        self.guards.close_temp_scope(temp_scope);
         self.resolver.pop_scope();
     }
 
@@ -1019,6 +1060,20 @@ impl<'ast> Visit<'ast> for Walker<'_> {
         }
     }
 
+    fn visit_expr_binary(&mut self, node: &'ast syn::ExprBinary) {
+        // The second operand of `&&`/`||` is a temporary scope of its own
+        // (unless it is a `let` of a let chain, whose scrutinee lives on).
+        let lazy = matches!(node.op, syn::BinOp::And(_) | syn::BinOp::Or(_));
+        if !lazy || has_let(&node.right) {
+            visit::visit_expr_binary(self, node);
+            return;
+        }
+        self.visit_expr(&node.left);
+        let temp_scope = self.guards.open_temp_scope();
+        self.visit_expr(&node.right);
+        self.guards.close_temp_scope(temp_scope);
+    }
+
     fn visit_expr_assign(&mut self, node: &'ast syn::ExprAssign) {
         visit::visit_expr_assign(self, node);
         // `slot = guard;` moves the guard out of its name.
@@ -1114,10 +1169,9 @@ fn binding_name(pat: &Pat) -> Option<String> {
     }
 }
 
-/// The method call whose result an initializer is, through `?`,
-/// `.unwrap()`/`.expect(..)` and parentheses (`m.lock().unwrap()` is the
-/// `lock()` call; `m.lock().unwrap().len()` is not).
-fn yielded_call(expr: &Expr) -> Option<CallId> {
+/// An initializer without its `?`, `.unwrap()`/`.expect(..)` and
+/// parentheses.
+fn unwrap_result(expr: &Expr) -> &Expr {
     let mut current = expr;
     for _ in 0..MAX_CHAIN_WALK {
         current = match current {
@@ -1128,11 +1182,20 @@ fn yielded_call(expr: &Expr) -> Option<CallId> {
             {
                 &call.receiver
             }
-            Expr::MethodCall(call) => return Some(call as CallId),
-            _ => return None,
+            _ => return current,
         };
     }
-    None
+    current
+}
+
+/// The method call whose result an initializer is, through `?`,
+/// `.unwrap()`/`.expect(..)` and parentheses (`m.lock().unwrap()` is the
+/// `lock()` call; `m.lock().unwrap().len()` is not).
+fn yielded_call(expr: &Expr) -> Option<CallId> {
+    match unwrap_result(expr) {
+        Expr::MethodCall(call) => Some(call as CallId),
+        _ => None,
+    }
 }
 
 fn is_poll_trait(resolved: &str) -> bool {

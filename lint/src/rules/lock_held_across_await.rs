@@ -50,7 +50,11 @@
 //! `.read().unwrap()` and `.write().unwrap()` shapes count as guards
 //! (confidence `inferred`). A guard moved into another binding
 //! (`let other = guard;`) or stored in a struct is followed no further than
-//! its first name. When this rule fires for a lock call, `sync-lock-in-async`
+//! its first name. A move in one branch only (`if c { drop(guard) }`)
+//! counts as a move: the rule stays quiet rather than guess. A guard
+//! captured by a `move` closure is not followed. A crate's own function is
+//! known to return a guard only from its signature in the same file.
+//! When this rule fires for a lock call, `sync-lock-in-async`
 //! is not also reported for it.
 
 use super::Rule;

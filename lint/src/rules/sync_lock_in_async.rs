@@ -34,6 +34,9 @@
 //! When the receiver's type cannot be known (a struct field), only the
 //! `.lock().unwrap()`, `.read().unwrap()` and `.write().unwrap()` shapes are
 //! reported, with confidence `inferred`.
+//!
+//! A guard that is still alive at an `.await` is reported by
+//! `lock-held-across-await` instead, at the same call.
 
 use super::Rule;
 use crate::analysis::AsyncRuntime;
