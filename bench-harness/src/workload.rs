@@ -63,6 +63,20 @@ pub struct Plan<Op> {
 }
 
 impl<Op> Plan<Op> {
+    /// `settings.clients` clients sharing `settings.ops` operations (rounded
+    /// up to a whole number per client), each client's list made by
+    /// `client_ops(seed, client, count)` so every client has its own seeded mix.
+    pub fn seeded(
+        settings: &Settings,
+        client_ops: impl Fn(u64, u64, usize) -> Vec<Op>,
+    ) -> Plan<Op> {
+        let per_client = settings.ops.div_ceil(settings.clients.max(1));
+        let clients = (0..settings.clients as u64)
+            .map(|client| client_ops(settings.seed, client, per_client))
+            .collect();
+        Plan { clients }
+    }
+
     pub fn total(&self) -> usize {
         self.clients.iter().map(Vec::len).sum()
     }

@@ -250,14 +250,10 @@ impl Workload for MemoryStream {
     }
 
     fn plan(&self, settings: &Settings) -> Plan<Op> {
-        let per_client = settings.ops.div_ceil(settings.clients.max(1));
-        let clients = (0..settings.clients as u64)
-            .map(|client| {
-                let mut rng = Rng::derive(settings.seed ^ 0x5354_524d, client);
-                (0..per_client).map(|_| search_op(&mut rng)).collect()
-            })
-            .collect();
-        Plan { clients }
+        Plan::seeded(settings, |seed, client, count| {
+            let mut rng = Rng::derive(seed ^ 0x5354_524d, client);
+            (0..count).map(|_| search_op(&mut rng)).collect()
+        })
     }
 
     fn op_name(op: &Op) -> &'static str {

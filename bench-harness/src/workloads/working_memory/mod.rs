@@ -152,11 +152,7 @@ impl Workload for WorkingMemory {
     }
 
     fn plan(&self, settings: &Settings) -> Plan<Op> {
-        let per_client = settings.ops.div_ceil(settings.clients.max(1));
-        let clients = (0..settings.clients as u64)
-            .map(|client| client_ops(settings.seed, client, per_client))
-            .collect();
-        Plan { clients }
+        Plan::seeded(settings, client_ops)
     }
 
     fn op_name(op: &Op) -> &'static str {
