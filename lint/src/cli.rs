@@ -12,6 +12,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::baseline::Baseline;
 use crate::driver::{self, Options};
 use crate::finding::Severity;
 use crate::output::{self, Format, RenderOptions};
@@ -24,7 +25,12 @@ Exit codes:
   2  usage error, unreadable input, or no Rust source found
 
 Configuration: --config FILE, else stallcheck.toml at the target root, else
-[workspace.metadata.stallcheck] / [package.metadata.stallcheck]. Flags win.";
+[workspace.metadata.stallcheck] / [package.metadata.stallcheck]. Flags win.
+
+Adopting on a codebase with existing findings:
+  stallcheck --write-baseline stallcheck-baseline.json   # accept today's findings
+  stallcheck --baseline stallcheck-baseline.json         # report only new ones
+Fingerprints use rule, path, enclosing function and callee, not line numbers.";
 
 #[derive(Parser, Debug)]
 #[command(
@@ -94,6 +100,12 @@ struct CheckArgs {
     /// Ignore every configuration file and manifest table
     #[arg(long)]
     no_config: bool,
+    /// Report only findings not recorded in this baseline file (see --write-baseline)
+    #[arg(long, value_name = "FILE", conflicts_with = "write_baseline")]
+    baseline: Option<PathBuf>,
+    /// Record every current finding in FILE (line-independent fingerprints) and exit 0
+    #[arg(long, value_name = "FILE")]
+    write_baseline: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -173,10 +185,23 @@ fn check(args: &CheckArgs) -> ExitCode {
         config: args.config.clone(),
         no_config: args.no_config,
     };
-    let report = match driver::run(&args.path, &options) {
+    // Read the baseline before the analysis: a bad file fails fast.
+    let baseline = match args.baseline.as_deref().map(Baseline::read).transpose() {
+        Ok(baseline) => baseline,
+        Err(message) => return fatal(&message),
+    };
+    let mut report = match driver::run(&args.path, &options) {
         Ok(report) => report,
         Err(err) => return fatal(&err.0),
     };
+    if let Some(path) = &args.write_baseline {
+        return write_baseline(&report, path);
+    }
+    let hidden = baseline.map(|baseline| {
+        let filtered = baseline.filter(std::mem::take(&mut report.findings));
+        report.findings = filtered.new;
+        filtered.hidden
+    });
     let render_options = RenderOptions {
         color: use_color(args.color),
         quiet: args.quiet,
@@ -188,7 +213,10 @@ fn check(args: &CheckArgs) -> ExitCode {
         report
     };
     let sources = output::disk_sources(&report.root);
-    let text = output::render(format, &report, render_options, &sources);
+    let mut text = output::render(format, &report, render_options, &sources);
+    if let Some(hidden) = hidden {
+        text = with_baseline_count(format, text, &report, hidden, args.quiet);
+    }
     write_stdout(&text);
     let deny = match args.deny {
         SeverityArg::Error => Severity::Error,
@@ -199,6 +227,83 @@ fn check(args: &CheckArgs) -> ExitCode {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+/// Writes every finding of `report` to `path` as a baseline and says so.
+fn write_baseline(report: &driver::Report, path: &Path) -> ExitCode {
+    let baseline = Baseline::from_findings(&report.findings);
+    if let Err(message) = baseline.write(path) {
+        return fatal(&message);
+    }
+    let mut text = format!(
+        "stallcheck: wrote a baseline of {} to {}\n",
+        plural(baseline.fingerprints.len(), "finding"),
+        path.display()
+    );
+    // A file that did not parse contributed no findings: once it parses,
+    // its findings will all look new, which the user should expect.
+    if !report.errors.is_empty() {
+        text.push_str(&format!(
+            "stallcheck: {} not analysed, so not recorded\n",
+            plural(report.errors.len(), "input error")
+        ));
+    }
+    write_stdout(&text);
+    ExitCode::SUCCESS
+}
+
+/// Says how many findings the baseline hid: in the human summary line
+/// (`stallcheck: 1 warning; 4 hidden by baseline; ...`), as
+/// `summary.baseline_hidden` in JSON, and on stderr for SARIF and GitHub,
+/// whose stdout is read by machines with no place for it.
+fn with_baseline_count(
+    format: Format,
+    text: String,
+    report: &driver::Report,
+    hidden: usize,
+    quiet: bool,
+) -> String {
+    let note = format!("{hidden} hidden by baseline");
+    match format {
+        Format::Human if quiet => text,
+        Format::Human => insert_into_summary(text, &note),
+        Format::Json => {
+            let mut value = output::json_value(report);
+            value["summary"]["baseline_hidden"] = serde_json::json!(hidden);
+            let mut text = serde_json::to_string_pretty(&value).unwrap_or(text);
+            text.push('\n');
+            text
+        }
+        Format::Sarif | Format::Github => {
+            if !quiet {
+                eprintln!("stallcheck: {note}");
+            }
+            text
+        }
+    }
+}
+
+/// The summary is the last line, `stallcheck: COUNTS; FILES ...`: the note
+/// goes right after the counts.
+fn insert_into_summary(mut text: String, note: &str) -> String {
+    let body = text.trim_end_matches('\n');
+    let summary_start = body.rfind('\n').map_or(0, |at| at + 1);
+    match body[summary_start..].find("; ") {
+        Some(at) => text.insert_str(summary_start + at, &format!("; {note}")),
+        None => {
+            text.truncate(body.len());
+            text.push_str(&format!("; {note}\n"));
+        }
+    }
+    text
+}
+
+fn plural(count: usize, noun: &str) -> String {
+    if count == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{count} {noun}s")
     }
 }
 
@@ -328,5 +433,25 @@ mod tests {
     #[test]
     fn command_line_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn baseline_count_goes_after_the_counts_of_the_summary_line() {
+        let text = "finding\n\nstallcheck: 1 warning; 2 files (9 lines) read in 0.01s\n";
+        assert_eq!(
+            insert_into_summary(text.to_string(), "4 hidden by baseline"),
+            "finding\n\nstallcheck: 1 warning; 4 hidden by baseline; 2 files (9 lines) read in 0.01s\n"
+        );
+    }
+
+    #[test]
+    fn baseline_count_ends_a_summary_line_without_sections() {
+        assert_eq!(
+            insert_into_summary(
+                "stallcheck: no findings\n".to_string(),
+                "4 hidden by baseline"
+            ),
+            "stallcheck: no findings; 4 hidden by baseline\n"
+        );
     }
 }

@@ -24,6 +24,7 @@ use crate::catalog::Catalog;
 use crate::config::{self, Config, RuleLevel};
 use crate::finding::{Finding, InputError};
 use crate::rules;
+use crate::suppress;
 use crate::workspace::{self, ChildLocation, Discovery, Layout, ModuleFile, io_reason};
 
 /// Stack size of the worker threads: syn's parser and the analyzer recurse
@@ -644,7 +645,7 @@ fn lint_file(
     }
     (
         Some(FileResult {
-            findings: analysis.findings,
+            findings: suppress::apply(&source, rel_path, &analysis.items, analysis.findings),
             lines,
         }),
         errors,

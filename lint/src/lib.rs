@@ -4,6 +4,7 @@
 //! `cargo metadata --no-deps`, files are parsed with `syn`, nothing is built.
 
 pub mod analysis;
+pub mod baseline;
 pub mod catalog;
 pub mod cli;
 pub mod config;
@@ -11,4 +12,5 @@ pub mod driver;
 pub mod finding;
 pub mod output;
 pub mod rules;
+pub mod suppress;
 pub mod workspace;

@@ -102,6 +102,20 @@ pub struct ModuleDecl {
 pub struct FileAnalysis {
     pub findings: Vec<Finding>,
     pub modules: Vec<ModuleDecl>,
+    /// Every item's lines (nested ones too), in source order, for the
+    /// suppression comments written above items (see `crate::suppress`);
+    /// empty when the file has no `stallcheck:` comment to read them.
+    pub items: Vec<ItemLines>,
+}
+
+/// The lines an item spans, outer attributes and doc comments included.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ItemLines {
+    pub first: usize,
+    pub last: usize,
+    /// False for test code the analysis skipped (`include_tests` off): an
+    /// allow inside it may well be needed when tests are linted.
+    pub analysed: bool,
 }
 
 /// The file did not parse.
@@ -119,10 +133,111 @@ pub fn analyze_file(source: &str, ctx: &FileContext<'_>) -> Result<FileAnalysis,
         span: Some(Span::from_proc_macro2(error.span())),
     })?;
     let modules = modules::collect(&file.items, ctx.include_tests);
+    // Only suppression comments read item lines; most files have none.
+    let items = if source.contains(crate::suppress::PREFIX) {
+        item_lines(&file, ctx.include_tests)
+    } else {
+        Vec::new()
+    };
     let mut walker = walker::Walker::new(&file, ctx);
     syn::visit::Visit::visit_file(&mut walker, &file);
     Ok(FileAnalysis {
         findings: walker.finish(),
         modules,
+        items,
     })
+}
+
+fn item_lines(file: &syn::File, include_tests: bool) -> Vec<ItemLines> {
+    let mut collector = ItemLinesCollector {
+        include_tests,
+        skipped_depth: 0,
+        items: Vec::new(),
+    };
+    syn::visit::Visit::visit_file(&mut collector, file);
+    collector.items
+}
+
+/// Records every item, impl item and trait item with its attributes.
+struct ItemLinesCollector {
+    include_tests: bool,
+    /// How many enclosing items are skipped test code.
+    skipped_depth: usize,
+    items: Vec<ItemLines>,
+}
+
+impl ItemLinesCollector {
+    /// Records one item and visits its contents with `visit`.
+    fn record(
+        &mut self,
+        span: proc_macro2::Span,
+        attrs: &[syn::Attribute],
+        visit: impl FnOnce(&mut Self),
+    ) {
+        let skipped = !self.include_tests && attrs::is_test_item(attrs);
+        // `Spanned::span` covers the item's tokens, outer attributes first.
+        let span = Span::from_proc_macro2(span);
+        self.items.push(ItemLines {
+            first: span.line,
+            last: span.end_line,
+            analysed: self.skipped_depth == 0 && !skipped,
+        });
+        self.skipped_depth += usize::from(skipped);
+        visit(self);
+        self.skipped_depth -= usize::from(skipped);
+    }
+}
+
+impl<'ast> syn::visit::Visit<'ast> for ItemLinesCollector {
+    fn visit_item(&mut self, item: &'ast syn::Item) {
+        let span = syn::spanned::Spanned::span(item);
+        self.record(span, item_attrs(item), |this| {
+            syn::visit::visit_item(this, item);
+        });
+    }
+
+    fn visit_impl_item(&mut self, item: &'ast syn::ImplItem) {
+        let attrs: &[syn::Attribute] = match item {
+            syn::ImplItem::Const(item) => &item.attrs,
+            syn::ImplItem::Fn(item) => &item.attrs,
+            syn::ImplItem::Type(item) => &item.attrs,
+            syn::ImplItem::Macro(item) => &item.attrs,
+            _ => &[],
+        };
+        let span = syn::spanned::Spanned::span(item);
+        self.record(span, attrs, |this| syn::visit::visit_impl_item(this, item));
+    }
+
+    fn visit_trait_item(&mut self, item: &'ast syn::TraitItem) {
+        let attrs: &[syn::Attribute] = match item {
+            syn::TraitItem::Const(item) => &item.attrs,
+            syn::TraitItem::Fn(item) => &item.attrs,
+            syn::TraitItem::Type(item) => &item.attrs,
+            syn::TraitItem::Macro(item) => &item.attrs,
+            _ => &[],
+        };
+        let span = syn::spanned::Spanned::span(item);
+        self.record(span, attrs, |this| syn::visit::visit_trait_item(this, item));
+    }
+}
+
+fn item_attrs(item: &syn::Item) -> &[syn::Attribute] {
+    match item {
+        syn::Item::Const(item) => &item.attrs,
+        syn::Item::Enum(item) => &item.attrs,
+        syn::Item::ExternCrate(item) => &item.attrs,
+        syn::Item::Fn(item) => &item.attrs,
+        syn::Item::ForeignMod(item) => &item.attrs,
+        syn::Item::Impl(item) => &item.attrs,
+        syn::Item::Macro(item) => &item.attrs,
+        syn::Item::Mod(item) => &item.attrs,
+        syn::Item::Static(item) => &item.attrs,
+        syn::Item::Struct(item) => &item.attrs,
+        syn::Item::Trait(item) => &item.attrs,
+        syn::Item::TraitAlias(item) => &item.attrs,
+        syn::Item::Type(item) => &item.attrs,
+        syn::Item::Union(item) => &item.attrs,
+        syn::Item::Use(item) => &item.attrs,
+        _ => &[],
+    }
 }

@@ -4,12 +4,12 @@
 //! a `partialFingerprints` entry that does not depend on line numbers: a hash
 //! of the rule, the path, the enclosing function, the resolved callee and the
 //! occurrence index of that combination, so that code scanning keeps tracking
-//! an alert when lines above it move.
-
-use std::collections::HashMap;
+//! an alert when lines above it move. The fingerprint is defined once, in
+//! [`crate::baseline::fingerprint`], which `--baseline` files share.
 
 use serde_json::{Value, json};
 
+use crate::baseline;
 use crate::driver::Report;
 use crate::finding::{Finding, Span};
 use crate::rules;
@@ -69,22 +69,11 @@ fn rule_descriptor(rule: &rules::Rule) -> Value {
 }
 
 fn results(report: &Report) -> Vec<Value> {
-    let mut occurrences: HashMap<(&str, &str, Option<&str>, &str), usize> = HashMap::new();
     report
         .findings
         .iter()
-        .map(|finding| {
-            let key = (
-                finding.rule,
-                finding.path.as_str(),
-                finding.function.as_deref(),
-                finding.callee.as_str(),
-            );
-            let index = occurrences.entry(key).or_insert(0);
-            let fingerprint = fingerprint(finding, *index);
-            *index += 1;
-            result(finding, fingerprint)
-        })
+        .zip(baseline::fingerprints(&report.findings))
+        .map(|(finding, fingerprint)| result(finding, fingerprint))
         .collect()
 }
 
@@ -140,22 +129,6 @@ fn region(span: Span) -> Value {
         "endLine": span.end_line.max(span.line),
         "endColumn": span.end_column.max(1),
     })
-}
-
-/// The line-independent identity of a finding (FNV-1a 64, stable across
-/// platforms and releases, unlike `std`'s hasher).
-pub fn fingerprint(finding: &Finding, occurrence: usize) -> String {
-    let function = finding.function.as_deref().unwrap_or("");
-    let input = format!(
-        "{}\0{}\0{}\0{}\0{}",
-        finding.rule, finding.path, function, finding.callee, occurrence
-    );
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in input.bytes() {
-        hash ^= u64::from(byte);
-        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    format!("{hash:016x}")
 }
 
 /// `file:///abs/root/` with reserved characters percent-encoded.

@@ -21,6 +21,7 @@ mod blocking_wait;
 mod lock_held_across_await;
 mod nested_runtime;
 mod sync_lock_in_async;
+pub(crate) mod unused_allow;
 
 /// A rule's identity and documentation.
 #[derive(Debug)]
@@ -68,6 +69,7 @@ pub static ALL: &[&Rule] = &[
     &sync_lock_in_async::RULE,
     &lock_held_across_await::RULE,
     &blocking_client::RULE,
+    &unused_allow::RULE,
 ];
 
 /// `lock-held-across-await`, which the walker reports itself (it is about
