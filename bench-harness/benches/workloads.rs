@@ -6,12 +6,11 @@
 //! the plan, closes it and asserts its outcomes equal the reference outcomes,
 //! which were verified once by the workload's full correctness check.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use stallcheck_bench::driver::{self, Load, PlainSpawner};
+use stallcheck_bench::driver;
 use stallcheck_bench::embed;
 use stallcheck_bench::redis_server::RedisServer;
 use stallcheck_bench::run::compare;
@@ -67,22 +66,9 @@ async fn execute<W: Workload, V: Variant<W>>(
     workload: &W,
     plan: &Plan<W::Op>,
 ) -> Completed<W::Outcome> {
-    let variant = Arc::new(V::open(workload).await.expect("variant opens"));
-    let load = Load {
-        duration: None,
-        open_loop: None,
-    };
-    let measurement = driver::drive::<W, V, _>(
-        Arc::clone(&variant),
-        plan,
-        load,
-        Arc::new(PlainSpawner),
-        "bench",
-        Arc::new(AtomicU64::new(0)),
-    )
-    .await;
-    variant.close().await.expect("variant closes");
-    measurement.completed
+    driver::run_to_completion::<W, V>(workload, plan, "bench")
+        .await
+        .unwrap_or_else(|err| panic!("{}: variant failed: {err}", W::NAME))
 }
 
 fn bench_workload<W: Workload>(

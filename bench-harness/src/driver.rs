@@ -98,6 +98,33 @@ struct ClientRun<Outcome> {
     latency_by_op: BTreeMap<&'static str, Histogram<u64>>,
 }
 
+/// Opens `V`, runs every operation of `plan` with plain spawns (no
+/// monitor, no progress, no time limit) and closes it: for benches and tests
+/// that need the outcomes, not the measurements.
+pub async fn run_to_completion<W: Workload, V: Variant<W>>(
+    workload: &W,
+    plan: &Plan<W::Op>,
+    label: &str,
+) -> Result<Completed<W::Outcome>, String> {
+    let variant = Arc::new(V::open(workload).await?);
+    let load = Load {
+        duration: None,
+        open_loop: None,
+    };
+    let progress = Arc::new(AtomicU64::new(0));
+    let measurement = drive::<W, V, _>(
+        Arc::clone(&variant),
+        plan,
+        load,
+        Arc::new(PlainSpawner),
+        label,
+        progress,
+    )
+    .await;
+    variant.close().await?;
+    Ok(measurement.completed)
+}
+
 /// Runs `plan` against `variant`: one task per client (`{label}/client`),
 /// one task per operation (`{label}/{op}`), so the monitor sees each
 /// operation kind by name. `progress` counts completed operations.

@@ -4,10 +4,8 @@
 #![allow(dead_code)]
 
 use std::path::Path;
-use std::sync::Arc;
-use std::sync::atomic::AtomicU64;
 
-use stallcheck_bench::driver::{self, Load, PlainSpawner};
+use stallcheck_bench::driver;
 use stallcheck_bench::redis_server::{self, RedisServer, StartError};
 use stallcheck_bench::run::compare;
 use stallcheck_bench::workload::{Completed, Plan, Settings, Variant, VariantKind, Workload};
@@ -39,24 +37,9 @@ pub fn execute<W: Workload, V: Variant<W>>(
     plan: &Plan<W::Op>,
 ) -> Completed<W::Outcome> {
     let runtime = runtime();
-    runtime.block_on(async {
-        let variant = Arc::new(V::open(workload).await.expect("variant opens"));
-        let load = Load {
-            duration: None,
-            open_loop: None,
-        };
-        let measurement = driver::drive::<W, V, _>(
-            Arc::clone(&variant),
-            plan,
-            load,
-            Arc::new(PlainSpawner),
-            "test",
-            Arc::new(AtomicU64::new(0)),
-        )
-        .await;
-        variant.close().await.expect("variant closes");
-        measurement.completed
-    })
+    runtime
+        .block_on(driver::run_to_completion::<W, V>(workload, plan, "test"))
+        .unwrap_or_else(|err| panic!("{}: variant failed: {err}", W::NAME))
 }
 
 /// Runs both variants on the same plan; asserts both pass the workload's
