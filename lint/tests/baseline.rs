@@ -9,33 +9,20 @@ use std::process::Command;
 
 use serde_json::Value;
 
+mod support;
+
+use support::{Run, assert_one_line_error, json, run_binary};
+
 const BASELINE: &str = "stallcheck-baseline.json";
 const VECTOR_STORE: &str = "src/workloads/vector_store/blocking.rs";
 const SESSION_STORE: &str = "src/workloads/session_store/blocking.rs";
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
 fn stallcheck(args: &[&str], krate: &Path) -> Run {
-    let output = Command::new(env!("CARGO_BIN_EXE_stallcheck"))
-        .args(["--no-config", "--color", "never"])
-        .args(args)
-        .arg(krate)
-        .output()
-        .expect("the binary runs");
-    Run {
-        code: output.status.code().expect("exited normally"),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
-}
-
-fn json(run: &Run) -> Value {
-    serde_json::from_str(&run.stdout)
-        .unwrap_or_else(|err| panic!("not JSON ({err}): {}\nstderr: {}", run.stdout, run.stderr))
+    let args: Vec<&str> = ["--no-config", "--color", "never"]
+        .into_iter()
+        .chain(args.iter().copied())
+        .collect();
+    run_binary(env!("CARGO_BIN_EXE_stallcheck"), &args, Some(krate))
 }
 
 /// Findings of a `--format json` run as (rule, path, function, line).
@@ -284,23 +271,6 @@ fn baseline_file_is_sorted_stable_and_shares_sarif_fingerprints() {
         "fingerprints are unique"
     );
     assert_eq!(baseline_prints, sarif_prints);
-}
-
-/// A fatal error: exit code 2 and exactly one `error: ...` line naming the problem.
-fn assert_one_line_error(run: &Run, needle: &str) {
-    assert_eq!(
-        run.code, 2,
-        "stdout: {}\nstderr: {}",
-        run.stdout, run.stderr
-    );
-    let lines: Vec<&str> = run.stderr.lines().collect();
-    assert_eq!(lines.len(), 1, "one line expected: {}", run.stderr);
-    assert!(lines[0].starts_with("error: "), "{}", run.stderr);
-    assert!(
-        lines[0].contains(needle),
-        "`{needle}` not in: {}",
-        run.stderr
-    );
 }
 
 #[test]

@@ -4,6 +4,10 @@
 use std::path::Path;
 use std::process::Command;
 
+mod support;
+
+use support::{Run, assert_one_line_error, json, run_binary};
+
 /// Writes `files` (path, contents) under a fresh temporary directory.
 fn tree(files: &[(&str, &[u8])]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("temporary directory");
@@ -33,36 +37,8 @@ const ONLY_WARNING: &[u8] =
 
 const CLEAN: &[u8] = b"pub async fn nap() {\n    tokio::time::sleep(std::time::Duration::from_millis(1)).await;\n}\n";
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
 fn stallcheck(args: &[&str], path: &Path) -> Run {
     run_binary(env!("CARGO_BIN_EXE_stallcheck"), args, Some(path))
-}
-
-fn run_binary(binary: &str, args: &[&str], path: Option<&Path>) -> Run {
-    let mut command = Command::new(binary);
-    command.args(args).env_remove("NO_COLOR");
-    if let Some(path) = path {
-        command.arg(path);
-    }
-    let output = command.output().expect("the binary runs");
-    Run {
-        code: output
-            .status
-            .code()
-            .expect("exited normally, not by a signal"),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
-}
-
-fn json(run: &Run) -> serde_json::Value {
-    serde_json::from_str(&run.stdout)
-        .unwrap_or_else(|err| panic!("not JSON ({err}): {}", run.stdout))
 }
 
 fn rules_found(run: &Run) -> Vec<String> {
@@ -76,28 +52,6 @@ fn rules_found(run: &Run) -> Vec<String> {
 
 fn crate_with(lib: &[u8]) -> tempfile::TempDir {
     tree(&[("Cargo.toml", MANIFEST), ("src/lib.rs", lib)])
-}
-
-/// A fatal error: exit code 2 and exactly one `error: ...` line naming the problem.
-fn assert_one_line_error(run: &Run, needle: &str) {
-    assert_eq!(
-        run.code, 2,
-        "stdout: {}\nstderr: {}",
-        run.stdout, run.stderr
-    );
-    let lines: Vec<&str> = run.stderr.lines().collect();
-    assert_eq!(lines.len(), 1, "one line expected: {}", run.stderr);
-    assert!(lines[0].starts_with("error: "), "{}", run.stderr);
-    assert!(
-        lines[0].contains(needle),
-        "`{needle}` not named in: {}",
-        run.stderr
-    );
-    assert!(
-        !run.stderr.contains("panicked") && !run.stderr.contains("backtrace"),
-        "{}",
-        run.stderr
-    );
 }
 
 fn assert_no_panic(run: &Run) {

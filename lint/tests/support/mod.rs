@@ -1,0 +1,57 @@
+//! Helpers shared by the binary-level test suites (`mod support;`).
+
+use std::path::Path;
+use std::process::Command;
+
+/// What one run of a binary produced.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs `binary` with `args`, then `path` as the last argument if given.
+pub fn run_binary(binary: &str, args: &[&str], path: Option<&Path>) -> Run {
+    let mut command = Command::new(binary);
+    command.args(args).env_remove("NO_COLOR");
+    if let Some(path) = path {
+        command.arg(path);
+    }
+    let output = command.output().expect("the binary runs");
+    Run {
+        code: output
+            .status
+            .code()
+            .expect("exited normally, not by a signal"),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+/// The run's stdout as JSON.
+pub fn json(run: &Run) -> serde_json::Value {
+    serde_json::from_str(&run.stdout)
+        .unwrap_or_else(|err| panic!("not JSON ({err}): {}", run.stdout))
+}
+
+/// A fatal error: exit code 2 and exactly one `error: ...` line naming the problem.
+pub fn assert_one_line_error(run: &Run, needle: &str) {
+    assert_eq!(
+        run.code, 2,
+        "stdout: {}\nstderr: {}",
+        run.stdout, run.stderr
+    );
+    let lines: Vec<&str> = run.stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "one line expected: {}", run.stderr);
+    assert!(lines[0].starts_with("error: "), "{}", run.stderr);
+    assert!(
+        lines[0].contains(needle),
+        "`{needle}` not named in: {}",
+        run.stderr
+    );
+    assert!(
+        !run.stderr.contains("panicked") && !run.stderr.contains("backtrace"),
+        "{}",
+        run.stderr
+    );
+}
