@@ -219,6 +219,8 @@ mod tests {
             labels: Vec::new(),
             confidence: Confidence::Resolved,
             callee: "std::thread::sleep".to_string(),
+            chain: Vec::new(),
+            fix: None,
         }
     }
 

@@ -7,7 +7,10 @@
 //!
 //! CONTRACT: `Catalog::builtin()`, `Catalog::add(path, rule_id)` (user
 //! `blocking.extra`; error text names the problem), `Catalog::allow(path)`
-//! (user `blocking.allow`: the path and everything under it is not reported).
+//! (user `blocking.allow`: the path and everything under it is not reported),
+//! `Catalog::add_executor_callback(path)` / `Catalog::add_offload(path)` (user
+//! `context.executor-callbacks` / `context.offload`), `Catalog::for_crate(name)`
+//! (the user entries in the `crate::` spelling a crate's own files resolve to).
 
 use std::collections::{HashMap, HashSet};
 
@@ -24,6 +27,16 @@ const BUILTIN: &str = include_str!("../catalog.toml");
 pub struct Entry {
     pub rule: &'static Rule,
     pub severity: Severity,
+}
+
+/// A mechanically safe rewrite of a blocking call (`[fixes]`, `--fix`).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FixEntry {
+    /// The async twin, called with the same arguments and `.await`ed.
+    pub with: String,
+    /// The tokio feature `with` needs (`time`, `fs`); `full` enables them all.
+    pub feature: String,
 }
 
 /// The catalog of blocking APIs.
@@ -63,11 +76,27 @@ pub struct Catalog {
     guard_types: HashSet<String>,
     /// Re-export prefix to canonical prefix.
     aliases: Vec<(String, String)>,
+    /// Blocking paths with a mechanically safe async rewrite.
+    fixes: HashMap<String, FixEntry>,
     /// Names in scope everywhere (`Box`, `Option`, `drop`, ...).
     prelude: HashMap<String, String>,
     /// Every path the catalog mentions, and all their prefixes: what a glob
     /// import of an external module can be known to bring in.
     known: HashSet<String>,
+    /// Calls whose closure arguments run on the executor (user
+    /// `context.executor-callbacks`: a stream's producer callback, a
+    /// crate's own task spawner).
+    executor_callbacks: HashSet<String>,
+    /// What user configuration added, as written, for [`Catalog::for_crate`].
+    user_entries: Vec<UserEntry>,
+}
+
+/// An entry added by user configuration.
+#[derive(Clone, Debug)]
+enum UserEntry {
+    Blocking { path: String, rule: &'static str },
+    ExecutorCallback(String),
+    Offload(String),
 }
 
 #[derive(Deserialize)]
@@ -81,6 +110,7 @@ struct CatalogFile {
     returns: HashMap<String, ReturnFile>,
     types: TypesFile,
     guards: GuardsFile,
+    fixes: HashMap<String, FixEntry>,
 }
 
 #[derive(Deserialize)]
@@ -206,13 +236,93 @@ impl Catalog {
         for path in mentioned {
             catalog.remember(&path);
         }
+        catalog.fixes = checked_fixes(&catalog, file.fixes)?;
         Ok(catalog)
     }
 
     /// Adds a blocking path (user `blocking.extra`). `path` is a full path
     /// such as `mycrate::db::query`, or `prefix::*` for everything under it.
     pub fn add(&mut self, path: &str, rule_id: &str) -> Result<(), String> {
-        self.insert(path, rule_id, None)
+        self.insert(path, rule_id, None)?;
+        if let Some(rule) = rules::find(rule_id) {
+            self.user_entries.push(UserEntry::Blocking {
+                path: path.to_string(),
+                rule: rule.id,
+            });
+        }
+        Ok(())
+    }
+
+    /// Closures handed to `path` run on the executor: they are async
+    /// context (user `context.executor-callbacks`). `path` is a full path
+    /// such as `mystream::Stream::from_producer`; wildcards are refused (a
+    /// callback API is one function, not a module).
+    pub fn add_executor_callback(&mut self, path: &str) -> Result<(), String> {
+        let path = self.user_call_path(path)?;
+        self.executor_callbacks.insert(path.clone());
+        self.user_entries.push(UserEntry::ExecutorCallback(path));
+        Ok(())
+    }
+
+    /// Closures handed to `path` run off the executor, like
+    /// `spawn_blocking`'s (user `context.offload`).
+    pub fn add_offload(&mut self, path: &str) -> Result<(), String> {
+        let path = self.user_call_path(path)?;
+        self.offload.insert(path.clone());
+        self.user_entries.push(UserEntry::Offload(path));
+        Ok(())
+    }
+
+    /// A user-configured call path, validated and made canonical.
+    fn user_call_path(&mut self, path: &str) -> Result<String, String> {
+        if path.ends_with("::*") {
+            return Err(format!(
+                "`{path}`: a wildcard names no function (expected a path like `mycrate::rt::spawn_local`)"
+            ));
+        }
+        validate_path(path).map_err(|_| {
+            format!(
+                "`{path}` is not a path (expected segments joined by `::`, like `mycrate::rt::spawn_local`)"
+            )
+        })?;
+        let path = self.canonical(path);
+        self.remember(&path);
+        Ok(path)
+    }
+
+    /// This catalog with the user entries that name crate `name`
+    /// (`my_crate::db::query`) also spelled as the crate's own files resolve
+    /// them (`crate::db::query`); `None` when no user entry names it.
+    pub fn for_crate(&self, name: &str) -> Option<Catalog> {
+        let prefix = format!("{name}::");
+        let local = |path: &String| {
+            path.strip_prefix(&prefix)
+                .map(|rest| format!("crate::{rest}"))
+        };
+        let own: Vec<UserEntry> = self
+            .user_entries
+            .iter()
+            .filter_map(|entry| match entry {
+                UserEntry::Blocking { path, rule } => {
+                    local(path).map(|path| UserEntry::Blocking { path, rule })
+                }
+                UserEntry::ExecutorCallback(path) => local(path).map(UserEntry::ExecutorCallback),
+                UserEntry::Offload(path) => local(path).map(UserEntry::Offload),
+            })
+            .collect();
+        if own.is_empty() {
+            return None;
+        }
+        let mut catalog = self.clone();
+        for entry in own {
+            // Validated already in their `my_crate::` spelling.
+            let _ = match entry {
+                UserEntry::Blocking { path, rule } => catalog.add(&path, rule),
+                UserEntry::ExecutorCallback(path) => catalog.add_executor_callback(&path),
+                UserEntry::Offload(path) => catalog.add_offload(&path),
+            };
+        }
+        Some(catalog)
     }
 
     /// Never report `path` or anything under it (user `blocking.allow`).
@@ -329,6 +439,12 @@ impl Catalog {
         })
     }
 
+    /// Whether closures handed to `path` run on the executor although the
+    /// code around them may not be async (user `context.executor-callbacks`).
+    pub fn is_executor_callback(&self, path: &str) -> bool {
+        self.executor_callbacks.contains(path)
+    }
+
     pub fn scoped_param(&self, path: &str) -> Option<&str> {
         self.scoped.get(path).map(String::as_str)
     }
@@ -353,10 +469,45 @@ impl Catalog {
         self.deref.get(ty).map(String::as_str)
     }
 
+    /// The async rewrite of a (canonical) blocking path, if it has one.
+    pub fn fix(&self, path: &str) -> Option<&FixEntry> {
+        self.fixes.get(path)
+    }
+
     /// Catalogued trait methods named `method` (full paths `Trait::method`).
     pub fn trait_methods(&self, method: &str) -> &[String] {
         self.trait_methods.get(method).map_or(&[], Vec::as_slice)
     }
+}
+
+/// `[fixes]` entries, each for a catalogued blocking path, naming a path
+/// and a tokio feature.
+fn checked_fixes(
+    catalog: &Catalog,
+    fixes: HashMap<String, FixEntry>,
+) -> Result<HashMap<String, FixEntry>, String> {
+    for (path, fix) in &fixes {
+        validate_path(path)?;
+        validate_path(&fix.with)?;
+        if !catalog.blocking.contains_key(path) {
+            return Err(format!(
+                "[fixes] `{path}`: not a blocking path of the catalog"
+            ));
+        }
+        if !fix.with.starts_with("tokio::") || !is_feature_name(&fix.feature) {
+            return Err(format!(
+                "[fixes] `{path}`: expected a `tokio::` path and a tokio feature name"
+            ));
+        }
+    }
+    Ok(fixes)
+}
+
+fn is_feature_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
 /// `path` is `prefix` or below it.
@@ -476,6 +627,98 @@ mod tests {
         assert!(!catalog.is_offload("crate::runtime::spawn"));
         assert!(!catalog.is_offload("other::spawn_blocking"));
         assert!(!catalog.is_offload("tokio::spawn"));
+    }
+
+    #[test]
+    fn configured_context_calls_are_known_by_path() {
+        let mut catalog = Catalog::builtin();
+        catalog
+            .add_executor_callback("mystream::Stream::from_producer")
+            .unwrap();
+        catalog.add_offload("myrt::run_offloaded").unwrap();
+        assert!(catalog.is_executor_callback("mystream::Stream::from_producer"));
+        assert!(!catalog.is_executor_callback("mystream::Stream::from_iter"));
+        assert!(!catalog.is_offload("mystream::Stream::from_producer"));
+        assert!(catalog.is_offload("myrt::run_offloaded"));
+        assert!(catalog.knows("mystream::Stream"));
+        assert!(
+            catalog
+                .add_offload("myrt::*")
+                .unwrap_err()
+                .contains("wildcard")
+        );
+        assert!(
+            catalog
+                .add_executor_callback("myrt spawn")
+                .unwrap_err()
+                .contains("is not a path")
+        );
+    }
+
+    #[test]
+    fn user_entries_get_their_crate_spelling_for_that_crate_only() {
+        let mut catalog = Catalog::builtin();
+        assert!(catalog.for_crate("mystream").is_none());
+        catalog
+            .add_executor_callback("mystream::Stream::from_producer")
+            .unwrap();
+        catalog.add_offload("mystream::pool::offload").unwrap();
+        catalog
+            .add("mystream::db::query", "blocking-client")
+            .unwrap();
+        assert!(catalog.for_crate("other").is_none());
+        let own = catalog.for_crate("mystream").unwrap();
+        assert!(own.is_executor_callback("crate::Stream::from_producer"));
+        assert!(own.is_offload("crate::pool::offload"));
+        assert!(own.lookup("crate::db::query").is_some());
+        assert!(own.is_executor_callback("mystream::Stream::from_producer"));
+        assert!(!catalog.is_executor_callback("crate::Stream::from_producer"));
+    }
+
+    #[test]
+    fn fixes_name_the_async_twin_and_the_tokio_feature_it_needs() {
+        let catalog = Catalog::builtin();
+        let fix = |path: &str| {
+            catalog
+                .fix(path)
+                .map(|fix| (fix.with.as_str(), fix.feature.as_str()))
+        };
+        assert_eq!(fix("std::fs::read"), Some(("tokio::fs::read", "fs")));
+        assert_eq!(
+            fix("std::fs::exists"),
+            Some(("tokio::fs::try_exists", "fs"))
+        );
+        assert_eq!(
+            fix("std::thread::sleep"),
+            Some(("tokio::time::sleep", "time"))
+        );
+        // Twins of another type keep their help only.
+        assert_eq!(fix("std::fs::read_dir"), None);
+        assert_eq!(fix("std::fs::File::open"), None);
+    }
+
+    #[test]
+    fn bad_fixes_are_refused() {
+        let with_fix = |entry: &str| {
+            Catalog::from_toml(&BUILTIN.replace("[fixes]\n", &format!("[fixes]\n{entry}\n")))
+                .map(|_| ())
+        };
+        assert_eq!(
+            with_fix(r#""std::mem::drop" = { with = "tokio::x", feature = "fs" }"#),
+            Err("[fixes] `std::mem::drop`: not a blocking path of the catalog".to_string())
+        );
+        assert!(
+            with_fix(
+                r#""std::fs::read_dir" = { with = "async_std::fs::read_dir", feature = "fs" }"#
+            )
+            .unwrap_err()
+            .contains("expected a `tokio::` path")
+        );
+        assert!(
+            with_fix(r#""std::fs::read_dir" = { with = "tokio::fs::read_dir", feature = "fs", runtime = "tokio" }"#)
+                .unwrap_err()
+                .contains("unknown field `runtime`")
+        );
     }
 
     #[test]

@@ -14,7 +14,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::baseline::Baseline;
 use crate::driver::{self, Options};
-use crate::finding::Severity;
+use crate::finding::{InputError, Severity};
+use crate::fix;
 use crate::output::{self, Format, RenderOptions};
 use crate::rules;
 
@@ -26,6 +27,11 @@ Exit codes:
 
 Configuration: --config FILE, else stallcheck.toml at the target root, else
 [workspace.metadata.stallcheck] / [package.metadata.stallcheck]. Flags win.
+
+Fixing: --fix rewrites in place the findings marked `fix available` (blocking
+calls written directly in async code, when the target's tokio dependency has
+the feature the async twin needs); --fix --diff prints the rewrites as a
+unified diff and writes nothing.
 
 Adopting on a codebase with existing findings:
   stallcheck --write-baseline stallcheck-baseline.json   # accept today's findings
@@ -106,6 +112,14 @@ struct CheckArgs {
     /// Record every current finding in FILE (line-independent fingerprints) and exit 0
     #[arg(long, value_name = "FILE")]
     write_baseline: Option<PathBuf>,
+    /// Rewrite the mechanically safe findings in place (std::thread::sleep(d) to
+    /// tokio::time::sleep(d).await, std::fs::read(p) to tokio::fs::read(p).await, ...),
+    /// then report the findings that remain
+    #[arg(long, conflicts_with = "write_baseline")]
+    fix: bool,
+    /// With --fix: print the rewrites as a unified diff on stdout instead of writing them
+    #[arg(long, requires = "fix")]
+    diff: bool,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -197,11 +211,37 @@ fn check(args: &CheckArgs) -> ExitCode {
     if let Some(path) = &args.write_baseline {
         return write_baseline(&report, path);
     }
-    let hidden = baseline.map(|baseline| {
-        let filtered = baseline.filter(std::mem::take(&mut report.findings));
-        report.findings = filtered.new;
-        filtered.hidden
-    });
+    let mut hidden = baseline
+        .as_ref()
+        .map(|baseline| filter_by_baseline(&mut report, baseline));
+    let deny = match args.deny {
+        SeverityArg::Error => Severity::Error,
+        SeverityArg::Warning => Severity::Warning,
+        SeverityArg::Note => Severity::Note,
+    };
+    if args.fix {
+        // Only what is reported is fixed: the baseline has filtered already.
+        let plan = fix::plan(&report.root, &report.findings);
+        if args.diff {
+            return show_fixes(report, plan, deny, args.quiet);
+        }
+        let (written, errors) = write_fixes(&plan);
+        if !args.quiet {
+            eprintln!(
+                "stallcheck: fixed {} in {}",
+                plural(written.iter().map(|file| file.fixes).sum(), "finding"),
+                plural(written.len(), "file")
+            );
+        }
+        if !written.is_empty() {
+            // What remains, at its new position, and anything a rewrite changed.
+            (report, hidden) = match relint(&args.path, &options, baseline.as_ref()) {
+                Ok(relinted) => relinted,
+                Err(err) => return fatal(&err.0),
+            };
+        }
+        report.errors.extend(errors);
+    }
     let render_options = RenderOptions {
         color: use_color(args.color),
         quiet: args.quiet,
@@ -218,16 +258,72 @@ fn check(args: &CheckArgs) -> ExitCode {
         text = with_baseline_count(format, text, &report, hidden, args.quiet);
     }
     write_stdout(&text);
-    let deny = match args.deny {
-        SeverityArg::Error => Severity::Error,
-        SeverityArg::Warning => Severity::Warning,
-        SeverityArg::Note => Severity::Note,
-    };
-    if output::fails(&report, deny) {
+    exit_code(&report, deny)
+}
+
+fn exit_code(report: &driver::Report, deny: Severity) -> ExitCode {
+    if output::fails(report, deny) {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// Lints again after `--fix` wrote files; returns the report and how many
+/// findings the baseline hid.
+fn relint(
+    path: &Path,
+    options: &Options,
+    baseline: Option<&Baseline>,
+) -> Result<(driver::Report, Option<usize>), driver::FatalError> {
+    let mut report = driver::run(path, options)?;
+    let hidden = baseline.map(|baseline| filter_by_baseline(&mut report, baseline));
+    Ok((report, hidden))
+}
+
+/// Keeps the findings the baseline does not record; returns how many it hid.
+fn filter_by_baseline(report: &mut driver::Report, baseline: &Baseline) -> usize {
+    let filtered = baseline.filter(std::mem::take(&mut report.findings));
+    report.findings = filtered.new;
+    filtered.hidden
+}
+
+/// `--fix --diff`: the rewrites as a diff on stdout, nothing written. The
+/// exit code is that of the unchanged code (and of files that could not be
+/// fixed).
+fn show_fixes(
+    mut report: driver::Report,
+    plan: fix::Plan,
+    deny: Severity,
+    quiet: bool,
+) -> ExitCode {
+    let diff: String = plan.files.iter().map(fix::FileFix::diff).collect();
+    write_stdout(&diff);
+    for error in &plan.errors {
+        eprintln!("stallcheck: {}: {}", error.path, error.message);
+    }
+    if !quiet {
+        eprintln!(
+            "stallcheck: would fix {} in {} (nothing written)",
+            plural(plan.fixes(), "finding"),
+            plural(plan.files.len(), "file")
+        );
+    }
+    report.errors.extend(plan.errors);
+    exit_code(&report, deny)
+}
+
+/// Writes each fixed file; returns those written and the files not fixed.
+fn write_fixes(plan: &fix::Plan) -> (Vec<&fix::FileFix>, Vec<InputError>) {
+    let mut written = Vec::new();
+    let mut errors = plan.errors.clone();
+    for file in &plan.files {
+        match file.write() {
+            Ok(()) => written.push(file),
+            Err(error) => errors.push(error),
+        }
+    }
+    (written, errors)
 }
 
 /// Writes every finding of `report` to `path` as a baseline and says so.

@@ -13,10 +13,17 @@
 //! [blocking]
 //! extra = [{ path = "mycrate::db::query", rule = "blocking-client" }]
 //! allow = ["std::fs::metadata"]
+//!
+//! [context]
+//! # Closures passed to these run on the executor: async context.
+//! executor-callbacks = ["myrt::spawn_local_fn", "mystream::Stream::from_producer"]
+//! # Closures passed to these run off the executor, like `spawn_blocking`'s.
+//! offload = ["mycrate::util::run_blocking"]
 //! ```
 //!
 //! Unknown keys and unknown rule ids are errors naming the file and the key:
-//! a typo must not silently turn a rule back on.
+//! a typo must not silently turn a rule back on. So is a `[context]` entry
+//! that is not a `::`-path.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -42,6 +49,10 @@ pub struct Config {
     pub blocking_extra: Vec<(String, &'static str)>,
     /// `blocking.allow`: paths (and everything under them) never reported.
     pub blocking_allow: Vec<String>,
+    /// `context.executor-callbacks`: calls whose closure arguments are async context.
+    pub executor_callbacks: Vec<String>,
+    /// `context.offload`: calls whose closure arguments run off the executor.
+    pub offload: Vec<String>,
 }
 
 /// What `[rules]` says about one rule.
@@ -62,6 +73,46 @@ struct RawConfig {
     exclude: Vec<String>,
     #[serde(default)]
     blocking: RawBlocking,
+    #[serde(default)]
+    context: RawContext,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawContext {
+    #[serde(default, deserialize_with = "executor_callback_paths")]
+    executor_callbacks: Vec<String>,
+    #[serde(default, deserialize_with = "offload_paths")]
+    offload: Vec<String>,
+}
+
+// Checked while deserializing, so that a TOML error carries the position of
+// the bad entry; the key is named because serde's error does not say it.
+fn executor_callback_paths<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<String>, D::Error> {
+    call_paths(deserializer, "context.executor-callbacks")
+}
+
+fn offload_paths<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<String>, D::Error> {
+    call_paths(deserializer, "context.offload")
+}
+
+fn call_paths<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+    key: &str,
+) -> Result<Vec<String>, D::Error> {
+    let paths = Vec::<String>::deserialize(deserializer)?;
+    // The catalog's own check (one definition of a valid path).
+    let mut probe = crate::catalog::Catalog::default();
+    for path in &paths {
+        probe
+            .add_executor_callback(path)
+            .map_err(|err| serde::de::Error::custom(format!("{key}: {err}")))?;
+    }
+    Ok(paths)
 }
 
 #[derive(Default, Deserialize)]
@@ -142,6 +193,8 @@ fn validate(raw: RawConfig, source: &str) -> Result<Config, String> {
         exclude: raw.exclude,
         blocking_extra,
         blocking_allow: raw.blocking.allow,
+        executor_callbacks: raw.context.executor_callbacks,
+        offload: raw.context.offload,
     })
 }
 
@@ -217,6 +270,77 @@ mod tests {
         let text = format!("[rules]\n{} = \"loud\"\n", first_rule().id);
         let err = parse_toml(&text, "stallcheck.toml").unwrap_err();
         assert!(err.contains("\"loud\""), "{err}");
+    }
+
+    #[test]
+    fn context_lists_are_read() {
+        let text = "[context]\nexecutor-callbacks = [\"myrt::spawn_local_fn\", \"mystream::Stream::from_producer\"]\noffload = [\"myrt::run_offloaded\"]\n";
+        let config = parse_toml(text, "stallcheck.toml").unwrap();
+        assert_eq!(
+            config.executor_callbacks,
+            vec![
+                "myrt::spawn_local_fn".to_string(),
+                "mystream::Stream::from_producer".to_string()
+            ]
+        );
+        assert_eq!(config.offload, vec!["myrt::run_offloaded".to_string()]);
+        let dotted = parse_toml(
+            "context.offload = [\"myrt::run_offloaded\"]\n",
+            "stallcheck.toml",
+        )
+        .unwrap();
+        assert_eq!(dotted.offload, config.offload);
+    }
+
+    #[test]
+    fn unknown_context_key_names_file_position_and_key() {
+        let err = parse_toml(
+            "[context]\nexecutor-callback = [\"myrt::spawn\"]\n",
+            "stallcheck.toml",
+        )
+        .unwrap_err();
+        assert!(
+            err.starts_with("invalid configuration `stallcheck.toml`:2:1:"),
+            "{err}"
+        );
+        assert!(err.contains("executor-callback"), "{err}");
+        assert!(!err.contains('\n'), "one line: {err}");
+    }
+
+    #[test]
+    fn context_entry_that_is_not_a_path_names_file_position_and_key() {
+        let err = parse_toml(
+            "[context]\noffload = [\"myrt::run\", \"myrt run\"]\n",
+            "cfg/stallcheck.toml",
+        )
+        .unwrap_err();
+        assert!(
+            err.starts_with("invalid configuration `cfg/stallcheck.toml`:2:"),
+            "{err}"
+        );
+        assert!(
+            err.contains("context.offload") && err.contains("`myrt run`"),
+            "{err}"
+        );
+        assert!(!err.contains('\n'), "one line: {err}");
+        let err = parse_toml(
+            "[context]\nexecutor-callbacks = [\"myrt::*\"]\n",
+            "stallcheck.toml",
+        )
+        .unwrap_err();
+        assert!(err.contains("context.executor-callbacks"), "{err}");
+    }
+
+    #[test]
+    fn manifest_context_entry_that_is_not_a_path_is_an_error() {
+        let value = serde_json::json!({ "context": { "executor-callbacks": ["a::::b"] } });
+        let err = from_metadata(&value, "[package.metadata.stallcheck]").unwrap_err();
+        assert!(
+            err.contains("[package.metadata.stallcheck]")
+                && err.contains("context.executor-callbacks")
+                && err.contains("`a::::b`"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -17,9 +17,11 @@ use std::time::{Duration, Instant};
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
 
+use crate::analysis::summary::FileSummary;
 use crate::analysis::{
-    self, AsyncRuntime, Edition, FileAnalysis, FileContext, ModuleDecl, ParseError,
+    self, AsyncRuntime, Edition, FileAnalysis, FileContext, ItemLines, ModuleDecl, ParseError,
 };
+use crate::callgraph::{self, Crates};
 use crate::catalog::Catalog;
 use crate::config::{self, Config, RuleLevel};
 use crate::finding::{Finding, InputError};
@@ -133,8 +135,6 @@ struct Settings {
     rule_levels: Vec<(&'static str, RuleLevel)>,
     exclude: GlobSet,
     catalog: Catalog,
-    /// `blocking.extra` entries, for the per-package `crate::` spellings.
-    extras: Vec<(String, &'static str)>,
 }
 
 impl Settings {
@@ -164,6 +164,13 @@ impl Settings {
             for path in &config.blocking_allow {
                 catalog.allow(path);
             }
+            // Validated when the configuration was read.
+            for path in &config.executor_callbacks {
+                let _ = catalog.add_executor_callback(path);
+            }
+            for path in &config.offload {
+                let _ = catalog.add_offload(path);
+            }
         }
         let exclude = exclude_set(&globs, root)?;
         Ok(Settings {
@@ -173,9 +180,6 @@ impl Settings {
             rule_levels,
             exclude,
             catalog,
-            extras: config
-                .map(|config| config.blocking_extra.clone())
-                .unwrap_or_default(),
         })
     }
 
@@ -221,16 +225,40 @@ impl Settings {
         elapsed: Duration,
     ) -> Report {
         let Outcome {
-            files,
+            mut files,
+            crates,
             mut errors,
             mut paths,
         } = outcome;
+        // The graph is solved in path order, whatever order workers finished in.
+        files.sort_by(|a, b| a.0.cmp(&b.0));
+        let units: Vec<callgraph::Unit<'_>> = files
+            .iter()
+            .map(|(path, file)| callgraph::Unit {
+                path,
+                crate_id: file.crate_id,
+                runtime: file.runtime,
+                summary: &file.summary,
+            })
+            .collect();
+        let through_helpers = callgraph::solve(&units, &crates);
+        drop(units);
+        for (index, finding) in through_helpers {
+            let file = &mut files[index].1;
+            if !file.excluded {
+                file.findings.push(finding);
+            }
+        }
         let mut findings = Vec::new();
         let mut lines = 0;
-        for file in files {
+        for (path, file) in files {
             lines += file.lines;
+            let file_findings = match &file.allows {
+                Some((source, items)) => suppress::apply(source, &path, items, file.findings),
+                None => file.findings,
+            };
             findings.extend(
-                file.findings
+                file_findings
                     .into_iter()
                     .filter_map(|finding| self.adjust(finding)),
             );
@@ -292,11 +320,39 @@ fn exclude_set(globs: &[String], root: &Path) -> Result<GlobSet, FatalError> {
 struct FileResult {
     findings: Vec<Finding>,
     lines: usize,
+    /// What the call graph needs (empty for a file that did not parse).
+    summary: FileSummary,
+    crate_id: usize,
+    runtime: AsyncRuntime,
+    /// Set by `record` for excluded files: nothing is reported for them.
+    excluded: bool,
+    /// A file with suppression comments keeps its text and item lines until
+    /// the call graph's findings are in: `suppress::apply` runs once per file,
+    /// over all of its findings, in `Settings::finish`.
+    allows: Option<(String, Vec<ItemLines>)>,
+}
+
+impl FileResult {
+    /// A file read but not analysed (not UTF-8, unparsable).
+    fn unanalysed(lines: usize, job: &FileJob) -> FileResult {
+        FileResult {
+            findings: Vec::new(),
+            lines,
+            summary: FileSummary::default(),
+            crate_id: job.crate_id,
+            runtime: job.runtime,
+            excluded: false,
+            allows: None,
+        }
+    }
 }
 
 #[derive(Default)]
 struct Outcome {
-    files: Vec<FileResult>,
+    /// Paired with their paths (relative to the root).
+    files: Vec<(String, FileResult)>,
+    /// The crates the files belong to (see `callgraph::Crates`).
+    crates: Crates,
     errors: Vec<InputError>,
     paths: Vec<String>,
 }
@@ -307,10 +363,15 @@ struct FileJob {
     file: ModuleFile,
     edition: Edition,
     runtime: AsyncRuntime,
+    /// See [`FileContext::tokio_features`].
+    tokio_features: std::sync::Arc<[String]>,
     /// The package directory; `None` for loose files (whose `mod`s are not followed).
     package_dir: Option<PathBuf>,
     /// Index into `Walk::catalogs`.
     catalog: usize,
+    /// The crate (index into `Outcome::crates`) and module path of the file.
+    crate_id: usize,
+    module_path: Vec<String>,
 }
 
 /// The per-file pass; [`analysis::analyze_file`] except in tests that need
@@ -329,6 +390,8 @@ struct Walk<'a> {
     /// part of the key because a file loaded through `#[path]` by one target
     /// and as `a.rs` by another is two modules with different children.
     claimed: Mutex<HashSet<(PathBuf, PathBuf)>>,
+    /// See [`FileContext::workspace_crates`].
+    workspace_crates: Vec<String>,
     outcome: Mutex<Outcome>,
 }
 
@@ -350,14 +413,24 @@ fn analyse(
     analyzer: Analyzer,
 ) -> Result<Outcome, FatalError> {
     let (catalogs, package_catalog) = package_catalogs(discovery, settings);
-    let roots = root_jobs(discovery, settings.include_tests, &package_catalog);
+    let mut crates = Crates::default();
+    let roots = root_jobs(
+        discovery,
+        settings.include_tests,
+        &package_catalog,
+        &mut crates,
+    );
     let walk = Walk {
         root: &discovery.root,
         settings,
         catalogs,
         analyzer,
         claimed: Mutex::new(HashSet::new()),
-        outcome: Mutex::new(Outcome::default()),
+        workspace_crates: crates.lib_names(),
+        outcome: Mutex::new(Outcome {
+            crates,
+            ..Outcome::default()
+        }),
     };
     // FIFO scheduling with the largest files first: each idle worker takes
     // the largest file left, so one big file does not finish alone at the end.
@@ -375,9 +448,9 @@ fn analyse(
 
 /// The catalogs of a run, and which one each package uses. A user names
 /// their own API as `my_crate::db::query`, but inside `my_crate` a call to it
-/// resolves to `crate::db::query`; packages whose library has such extras
-/// get a catalog with those `crate::` spellings added (index 0 is the shared
-/// one).
+/// resolves to `crate::db::query`; packages whose library a user entry
+/// (`blocking.extra`, `[context]`) names get a catalog with those `crate::`
+/// spellings added (index 0 is the shared one).
 fn package_catalogs(discovery: &Discovery, settings: &Settings) -> (Vec<Catalog>, Vec<usize>) {
     let mut catalogs = vec![settings.catalog.clone()];
     let Layout::Manifest(manifest) = &discovery.layout else {
@@ -385,26 +458,17 @@ fn package_catalogs(discovery: &Discovery, settings: &Settings) -> (Vec<Catalog>
     };
     let mut package_catalog = Vec::new();
     for package in &manifest.packages {
-        let prefix = package.lib_name.as_ref().map(|name| format!("{name}::"));
-        let own: Vec<(String, &'static str)> = settings
-            .extras
-            .iter()
-            .filter_map(|(path, rule)| {
-                let rest = path.strip_prefix(prefix.as_deref()?)?;
-                Some((format!("crate::{rest}"), *rule))
-            })
-            .collect();
-        if own.is_empty() {
-            package_catalog.push(0);
-            continue;
+        let own = package
+            .lib_name
+            .as_deref()
+            .and_then(|name| settings.catalog.for_crate(name));
+        match own {
+            Some(catalog) => {
+                catalogs.push(catalog);
+                package_catalog.push(catalogs.len() - 1);
+            }
+            None => package_catalog.push(0),
         }
-        let mut catalog = settings.catalog.clone();
-        for (path, rule) in &own {
-            // Validated already in its `my_crate::` spelling.
-            let _ = catalog.add(path, rule);
-        }
-        catalogs.push(catalog);
-        package_catalog.push(catalogs.len() - 1);
     }
     (catalogs, package_catalog)
 }
@@ -419,10 +483,14 @@ pub fn largest_first(files: &[PathBuf]) -> Vec<PathBuf> {
     sized.into_iter().map(|(_, path)| path.clone()).collect()
 }
 
+/// The crate root files to start from; registers their crates in `crates`
+/// (a loose file is a crate of its own, a package's library one crate and
+/// each other target one more).
 fn root_jobs(
     discovery: &Discovery,
     include_tests: bool,
     package_catalog: &[usize],
+    crates: &mut Crates,
 ) -> Vec<FileJob> {
     match &discovery.layout {
         Layout::Loose(files) => largest_first(files)
@@ -431,28 +499,35 @@ fn root_jobs(
                 file: ModuleFile::crate_root(path),
                 edition: LOOSE_FILE_EDITION,
                 runtime: AsyncRuntime::Unknown,
+                tokio_features: std::sync::Arc::from([]),
                 package_dir: None,
                 catalog: 0,
+                crate_id: crates.add("crate", false),
+                module_path: Vec::new(),
             })
             .collect(),
-        Layout::Manifest(manifest) => manifest
-            .packages
-            .iter()
-            .zip(package_catalog)
-            .flat_map(|(package, catalog)| {
-                package
-                    .targets
-                    .iter()
-                    .filter(move |target| include_tests || !target.is_test)
-                    .map(move |target| FileJob {
+        Layout::Manifest(manifest) => {
+            let mut jobs = Vec::new();
+            for (package, catalog) in manifest.packages.iter().zip(package_catalog) {
+                for target in &package.targets {
+                    let crate_id = crates.add(&target.crate_name, target.is_lib);
+                    if !include_tests && target.is_test {
+                        continue;
+                    }
+                    jobs.push(FileJob {
                         file: ModuleFile::crate_root(target.root_file.clone()),
                         edition: target.edition,
                         runtime: package.runtime,
+                        tokio_features: std::sync::Arc::from(package.tokio_features.as_slice()),
                         package_dir: Some(package.dir.clone()),
                         catalog: *catalog,
-                    })
-            })
-            .collect(),
+                        crate_id,
+                        module_path: Vec::new(),
+                    });
+                }
+            }
+            jobs
+        }
     }
 }
 
@@ -528,9 +603,12 @@ fn record(
         .unwrap_or_else(|poisoned| poisoned.into_inner());
     if let Some(mut result) = result {
         if excluded {
+            // Its functions still belong to the call graph.
             result.findings.clear();
+            result.allows = None;
+            result.excluded = true;
         }
-        outcome.files.push(result);
+        outcome.files.push((rel_path.clone(), result));
         outcome.paths.push(rel_path);
     }
     if !excluded {
@@ -573,10 +651,7 @@ fn lint_file(
                 err.utf8_error().valid_up_to()
             );
             return (
-                Some(FileResult {
-                    findings: Vec::new(),
-                    lines,
-                }),
+                Some(FileResult::unanalysed(lines, job)),
                 vec![error(message, None)],
                 Vec::new(),
             );
@@ -586,18 +661,18 @@ fn lint_file(
         rel_path,
         edition: job.edition,
         runtime: job.runtime,
+        tokio_features: &job.tokio_features,
         include_tests: walk.settings.include_tests,
         catalog: &walk.catalogs[job.catalog],
+        module_path: &job.module_path,
+        workspace_crates: &walk.workspace_crates,
     };
     let analysis = match (walk.analyzer)(&source, &ctx) {
         Ok(analysis) => analysis,
         Err(parse) => {
             let message = format!("cannot parse file: {}", parse.message);
             return (
-                Some(FileResult {
-                    findings: Vec::new(),
-                    lines,
-                }),
+                Some(FileResult::unanalysed(lines, job)),
                 vec![error(message, parse.span)],
                 Vec::new(),
             );
@@ -626,6 +701,7 @@ fn lint_file(
                     children.push(FileJob {
                         file,
                         package_dir: Some(package_dir.clone()),
+                        module_path: child_module_path(&job.module_path, decl),
                         ..job.clone()
                     });
                 }
@@ -643,10 +719,19 @@ fn lint_file(
             }
         }
     }
+    // Most files have no suppression comment: their text goes now.
+    let allows = source
+        .contains(suppress::PREFIX)
+        .then_some((source, analysis.items));
     (
         Some(FileResult {
-            findings: suppress::apply(&source, rel_path, &analysis.items, analysis.findings),
+            findings: analysis.findings,
             lines,
+            summary: analysis.summary,
+            crate_id: job.crate_id,
+            runtime: job.runtime,
+            excluded: false,
+            allows,
         }),
         errors,
         children,
@@ -680,6 +765,15 @@ fn module_locations(
     // `cfg_attr` load (a missing one is an error only if nothing else exists).
     locations.push(workspace::child_module_location(parent, decl));
     locations
+}
+
+/// The module path of a declared child: the parent's, the enclosing inline
+/// modules, the declared name.
+fn child_module_path(parent: &[String], decl: &ModuleDecl) -> Vec<String> {
+    let mut path = parent.to_vec();
+    path.extend(decl.inline_parents.iter().map(|(name, _)| name.clone()));
+    path.push(decl.name.clone());
+    path
 }
 
 fn same_module(a: &ModuleDecl, b: &ModuleDecl) -> bool {

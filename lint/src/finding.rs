@@ -112,6 +112,41 @@ pub struct Finding {
     pub confidence: Confidence,
     /// The callee as resolved, e.g. `std::fs::read` (used for fingerprints).
     pub callee: String,
+    /// When the blocking call is reached through the crate's own functions:
+    /// each step from the call site's callee down to the root cause, outermost
+    /// first. Empty for a blocking call written directly in async code.
+    pub chain: Vec<ChainStep>,
+    /// A mechanically safe rewrite, when one exists (`--fix`).
+    pub fix: Option<Fix>,
+}
+
+/// One step of a call chain: a function of the target crate and where it
+/// makes the next call.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChainStep {
+    /// `module::function` or `module::Type::method`.
+    pub function: String,
+    /// Path relative to the analysed root, `/`-separated.
+    pub path: String,
+    /// The line of the call this function makes (the next step, or the
+    /// blocking call itself for the last step).
+    pub line: usize,
+}
+
+/// Text edits that fix a finding. Spans are in the finding's file; the
+/// edits never overlap.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Fix {
+    /// What the fix does, one line (`replace with `tokio::time::sleep(..).await``).
+    pub description: String,
+    pub edits: Vec<Edit>,
+}
+
+/// Replace the text in `span` with `replacement`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Edit {
+    pub span: Span,
+    pub replacement: String,
 }
 
 /// A problem with the input that is not a finding: a file that fails to

@@ -5,11 +5,13 @@
 
 pub mod analysis;
 pub mod baseline;
+pub mod callgraph;
 pub mod catalog;
 pub mod cli;
 pub mod config;
 pub mod driver;
 pub mod finding;
+pub mod fix;
 pub mod output;
 pub mod rules;
 pub mod suppress;

@@ -142,6 +142,8 @@ impl Problem {
             labels: Vec::new(),
             confidence: Confidence::Resolved,
             callee: self.callee,
+            chain: Vec::new(),
+            fix: None,
         }
     }
 }

@@ -51,6 +51,8 @@ pub struct PackageTargets {
     /// The package directory (canonical); no file outside it is read.
     pub dir: PathBuf,
     pub runtime: AsyncRuntime,
+    /// See [`crate::analysis::FileContext::tokio_features`].
+    pub tokio_features: Vec<String>,
     pub targets: Vec<TargetRoot>,
 }
 
@@ -60,6 +62,11 @@ pub struct TargetRoot {
     pub edition: Edition,
     /// `tests/` and `benches/` targets: linted only with `--include-tests`.
     pub is_test: bool,
+    /// The library target (whose crate is `PackageTargets::lib_name`); each
+    /// other target is a crate of its own (the call graph keeps them apart).
+    pub is_lib: bool,
+    /// The target's crate name (`-` replaced by `_`).
+    pub crate_name: String,
 }
 
 /// Finds what PATH designates. Errors are one line and name the problem.
@@ -201,28 +208,32 @@ fn package_targets(package: &Package) -> PackageTargets {
                 root_file: canonical_or_same(target.src_path.as_std_path()),
                 edition: Edition::parse(target.edition.as_str()).unwrap_or(Edition::E2024),
                 is_test,
+                is_lib: target.kind.iter().any(is_lib_kind),
+                crate_name: target.name.replace('-', "_"),
             })
         })
         .collect();
     let lib_name = package
         .targets
         .iter()
-        .find(|target| {
-            target.kind.iter().any(|kind| {
-                matches!(
-                    kind,
-                    TargetKind::Lib | TargetKind::RLib | TargetKind::ProcMacro
-                )
-            })
-        })
+        .find(|target| target.kind.iter().any(is_lib_kind))
         .map(|target| target.name.replace('-', "_"));
     PackageTargets {
         name: package.name.to_string(),
         lib_name,
         dir,
         runtime: runtime_of(package),
+        tokio_features: tokio_features(package),
         targets,
     }
+}
+
+/// The kinds that make a package's library, which other crates name.
+fn is_lib_kind(kind: &TargetKind) -> bool {
+    matches!(
+        kind,
+        TargetKind::Lib | TargetKind::RLib | TargetKind::ProcMacro
+    )
 }
 
 /// Libraries, binaries and examples; never build scripts.
@@ -258,6 +269,28 @@ pub fn runtime_of(package: &Package) -> AsyncRuntime {
     } else {
         AsyncRuntime::Unknown
     }
+}
+
+/// The features of the package's own `tokio` dependency, merged by cargo
+/// with `workspace = true` inheritance. None when it is renamed (the code
+/// spells it otherwise), optional, a dev or build dependency, or only for
+/// some platforms: `tokio::` paths might not compile there.
+pub fn tokio_features(package: &Package) -> Vec<String> {
+    let mut features: Vec<String> = package
+        .dependencies
+        .iter()
+        .filter(|dep| {
+            dep.name == "tokio"
+                && dep.rename.is_none()
+                && !dep.optional
+                && dep.target.is_none()
+                && dep.kind == DependencyKind::Normal
+        })
+        .flat_map(|dep| dep.features.iter().cloned())
+        .collect();
+    features.sort();
+    features.dedup();
+    features
 }
 
 /// Turns `cargo metadata`'s multi-line stderr into one line naming the problem.

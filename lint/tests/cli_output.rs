@@ -60,6 +60,8 @@ fn finding(rule: &'static str, severity: Severity, path: &str, at: Span, callee:
         labels: Vec::new(),
         confidence: Confidence::Resolved,
         callee: callee.to_string(),
+        chain: Vec::new(),
+        fix: None,
     }
 }
 

@@ -80,6 +80,9 @@ fn workspace_root() -> PathBuf {
 mod tests {
     use super::*;
 
+    /// The runtime's demo of three tasks that block on purpose.
+    const STALL_EXAMPLE: &str = "runtime/examples/stall.rs";
+
     fn raw_findings_under(report: &Report, prefix: &str) -> usize {
         report
             .findings
@@ -121,6 +124,12 @@ mod tests {
         assert!(
             raw_findings_under(&raw, "fixtures/") > 0,
             "without configuration, the fixtures' anti-patterns must be reported"
+        );
+        assert!(
+            raw.findings
+                .iter()
+                .any(|finding| finding.path == STALL_EXAMPLE && !finding.chain.is_empty()),
+            "without configuration, `{STALL_EXAMPLE}` must have findings reached through its helpers"
         );
         for variant in blocking_workload_variants(&root) {
             assert!(

@@ -10,7 +10,8 @@
 //! `walker` is the single pass that tracks async context and reports;
 //! `macros` parses the bodies of well-known macros; `attrs` holds the
 //! attribute predicates (`#[cfg(test)]`, `#[test]`, `#[path]`, clippy's
-//! `await_holding_*` allows); `guards` applies Rust's drop scopes to the
+//! `await_holding_*` allows); `summary` is the plain data the walker
+//! gathers for the call graph (`crate::callgraph`); `guards` applies Rust's drop scopes to the
 //! lock guards the walker sees, for `lock-held-across-await` (the walker
 //! feeds it events in evaluation order: guard-returning call, `let`, move,
 //! `.await`, end of statement/block/body).
@@ -27,6 +28,7 @@ mod guards;
 mod macros;
 mod modules;
 mod scope;
+pub mod summary;
 #[cfg(test)]
 mod tests;
 mod types;
@@ -76,10 +78,23 @@ pub struct FileContext<'a> {
     pub rel_path: &'a str,
     pub edition: Edition,
     pub runtime: AsyncRuntime,
+    /// The features the target's `tokio` dependency enables, as its manifest
+    /// lists them (`full`, `fs`, ..): which `[fixes]` of the catalog apply.
+    /// Empty without such a dependency, or when it is renamed, optional,
+    /// dev-only or platform-specific (a rewrite to `tokio::..` might not
+    /// compile).
+    pub tokio_features: &'a [String],
     /// When false, `#[cfg(test)]` modules and `#[test]`/`#[tokio::test]`
     /// functions are skipped (and their `mod` declarations not returned).
     pub include_tests: bool,
     pub catalog: &'a Catalog,
+    /// The file's module path inside its crate (`["store", "disk"]` for
+    /// `crate::store::disk`; empty for a crate root or a loose file): the
+    /// file's own items are `crate::store::disk::..` in its summary.
+    pub module_path: &'a [String],
+    /// Library crate names of the analysed workspace: calls to their paths
+    /// (`util::load`) are summarised like calls to `crate::` paths.
+    pub workspace_crates: &'a [String],
 }
 
 /// A `mod name;` declaration (a module whose body lives in another file).
@@ -106,6 +121,8 @@ pub struct FileAnalysis {
     /// suppression comments written above items (see `crate::suppress`);
     /// empty when the file has no `stallcheck:` comment to read them.
     pub items: Vec<ItemLines>,
+    /// The file's functions and their calls, for the call graph.
+    pub summary: summary::FileSummary,
 }
 
 /// The lines an item spans, outer attributes and doc comments included.
@@ -141,10 +158,12 @@ pub fn analyze_file(source: &str, ctx: &FileContext<'_>) -> Result<FileAnalysis,
     };
     let mut walker = walker::Walker::new(&file, ctx);
     syn::visit::Visit::visit_file(&mut walker, &file);
+    let (findings, summary) = walker.finish();
     Ok(FileAnalysis {
-        findings: walker.finish(),
+        findings,
         modules,
         items,
+        summary,
     })
 }
 

@@ -4,9 +4,11 @@
 //! variables (which shadow functions of the same name).
 //!
 //! Resolved paths are plain `::`-joined strings. Paths into the file's own
-//! items start with `crate` (the file's own module path is unknown here), so
-//! they never match an external catalog entry: a local `fn sleep` is not
-//! `std::thread::sleep`.
+//! items start with `crate` and the file's module path (given by the driver,
+//! which walks the module tree: `crate::store::load` in `src/store.rs`), so
+//! they never match an external catalog entry (a local `fn sleep` is not
+//! `std::thread::sleep`) and name the same item from every file of the crate,
+//! which the call graph relies on.
 //!
 //! The module table is built once per file by a cheap pre-pass over items
 //! (no expressions); block scopes are pushed and popped by the walker.
@@ -119,6 +121,9 @@ pub struct Resolver<'c> {
     aliases: HashMap<String, Ty>,
     /// Return types of the file's functions and methods (`Type::method`).
     returns: HashMap<String, Ty>,
+    /// The file's module path in its crate (`super` above the file's root
+    /// module climbs it).
+    file_module: Vec<String>,
 }
 
 /// The two passes of `collect_item_types`.
@@ -129,7 +134,14 @@ enum ItemTypes {
 }
 
 impl<'c> Resolver<'c> {
-    pub fn new(file: &syn::File, catalog: &'c Catalog, include_tests: bool) -> Resolver<'c> {
+    /// `module_path` is the file's module path in its crate (empty for a
+    /// crate root): the file's items resolve to `crate::<module_path>::..`.
+    pub fn new(
+        file: &syn::File,
+        catalog: &'c Catalog,
+        include_tests: bool,
+        module_path: &[String],
+    ) -> Resolver<'c> {
         let mut resolver = Resolver {
             catalog,
             modules: Vec::new(),
@@ -141,8 +153,13 @@ impl<'c> Resolver<'c> {
             module_lookups: RefCell::new(HashMap::new()),
             aliases: HashMap::new(),
             returns: HashMap::new(),
+            file_module: module_path.to_vec(),
         };
-        resolver.add_module("crate".to_string(), None, &file.items, include_tests);
+        let root = std::iter::once("crate")
+            .chain(module_path.iter().map(String::as_str))
+            .collect::<Vec<_>>()
+            .join("::");
+        resolver.add_module(root, None, &file.items, include_tests);
         resolver.collect_item_types(&file.items, 0, ItemTypes::Aliases);
         resolver.collect_item_types(&file.items, 0, ItemTypes::FieldsAndReturns);
         resolver.current_module = 0;
@@ -221,6 +238,19 @@ impl<'c> Resolver<'c> {
     /// `Result`/`Option` and other transparent wrappers).
     pub fn local_return(&self, path: &str) -> Option<&Ty> {
         self.returns.get(path)
+    }
+
+    /// The file's struct fields, type aliases and return types (by path),
+    /// for the call graph's summary.
+    #[allow(clippy::type_complexity)]
+    pub fn item_types(
+        &self,
+    ) -> (
+        &HashMap<String, Vec<(String, Option<Ty>)>>,
+        &HashMap<String, Ty>,
+        &HashMap<String, Ty>,
+    ) {
+        (&self.fields, &self.aliases, &self.returns)
     }
 
     /// The type of field `field` of the file's struct at path `owner`.
@@ -324,6 +354,11 @@ impl<'c> Resolver<'c> {
         }
     }
 
+    /// The path of the module being walked (`crate::store`).
+    pub fn module_path(&self) -> &str {
+        &self.modules[self.current_module].path
+    }
+
     pub fn self_ty(&self) -> Option<&str> {
         self.self_ty.as_deref()
     }
@@ -391,8 +426,8 @@ impl<'c> Resolver<'c> {
                 }
                 match self.modules[current].parent {
                     Some(parent) => current = parent,
-                    // Above this file: unknowable here.
-                    None => return Some(Target::Path(segments.join("::"))),
+                    // Above this file: up the file's module path.
+                    None => return self.above_file(remaining),
                 }
                 remaining = tail;
             }
@@ -429,6 +464,25 @@ impl<'c> Resolver<'c> {
             };
         }
         Some(target)
+    }
+
+    /// `super::..` (`segments` starting with the `super`s left) resolved
+    /// above the file's root module, through the file's module path;
+    /// written as is when it climbs past the crate root.
+    fn above_file(&self, segments: &[String]) -> Option<Target> {
+        let supers = segments
+            .iter()
+            .take_while(|segment| *segment == "super")
+            .count();
+        let Some(kept) = self.file_module.len().checked_sub(supers) else {
+            return Some(Target::Path(segments.join("::")));
+        };
+        let path = std::iter::once("crate")
+            .chain(self.file_module[..kept].iter().map(String::as_str))
+            .chain(segments[supers..].iter().map(String::as_str))
+            .collect::<Vec<_>>()
+            .join("::");
+        Some(Target::Path(path))
     }
 
     fn lookup_blocks(&self, ident: &str, ns: Ns, depth: usize) -> Option<Target> {

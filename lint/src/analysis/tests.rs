@@ -17,8 +17,11 @@ fn analyze_with(
         rel_path: "src/lib.rs",
         edition: Edition::E2024,
         runtime,
+        tokio_features: &[],
         include_tests,
         catalog,
+        module_path: &[],
+        workspace_crates: &[],
     };
     analyze_file(source, &ctx).expect("test source parses")
 }
@@ -466,8 +469,11 @@ fn parse_errors_carry_syns_message_and_position() {
         rel_path: "src/lib.rs",
         edition: Edition::E2024,
         runtime: AsyncRuntime::Tokio,
+        tokio_features: &[],
         include_tests: false,
         catalog: &ctx_catalog,
+        module_path: &[],
+        workspace_crates: &[],
     };
     let error = analyze_file("fn f() {\n    let = ;\n}", &ctx).unwrap_err();
     assert!(error.message.starts_with("expected"), "{}", error.message);
@@ -580,8 +586,11 @@ fn analyze_edition(source: &str, edition: Edition) -> FileAnalysis {
         rel_path: "src/lib.rs",
         edition,
         runtime: AsyncRuntime::Tokio,
+        tokio_features: &[],
         include_tests: false,
         catalog: &catalog,
+        module_path: &[],
+        workspace_crates: &[],
     };
     analyze_file(source, &ctx).expect("test source parses")
 }
@@ -892,4 +901,341 @@ fn an_underscore_prefixed_name_still_holds_the_guard() {
         &in_locking_fn("    let _guard = m.lock().unwrap();\n    tick().await;"),
         &["3:lock-held-across-await"],
     );
+}
+
+// Configured executor callbacks and offloading wrappers (`[context]`).
+
+/// The builtin catalog extended by a `stallcheck.toml` `[context]` table, as
+/// the driver extends it.
+fn catalog_with_context(toml: &str) -> Catalog {
+    let config = crate::config::parse_toml(toml, "stallcheck.toml").expect("valid configuration");
+    let mut catalog = Catalog::builtin();
+    for path in &config.executor_callbacks {
+        catalog.add_executor_callback(path).unwrap();
+    }
+    for path in &config.offload {
+        catalog.add_offload(path).unwrap();
+    }
+    catalog
+}
+
+const CONTEXT_CONFIG: &str = "[context]\nexecutor-callbacks = [\"myrt::spawn_local_fn\", \"mystream::Stream::from_producer\"]\noffload = [\"myrt::run_offloaded\", \"myrt::Pool::run\"]\n";
+
+fn check_with_context(source: &str, expected: &[&str]) -> FileAnalysis {
+    let catalog = catalog_with_context(CONTEXT_CONFIG);
+    let analysis = analyze_with(source, &catalog, AsyncRuntime::Tokio, false);
+    assert_eq!(lines_and_rules(&analysis), expected, "\nsource:\n{source}");
+    analysis
+}
+
+#[test]
+fn closure_passed_to_an_executor_callback_is_async_context() {
+    let analysis = check_with_context(
+        "use myrt::spawn_local_fn;\nfn start(p: &str) {\n    spawn_local_fn(move || {\n        std::fs::read(p);\n    });\n    std::fs::read(p);\n}",
+        &["4:blocking-fs"],
+    );
+    assert!(
+        analysis.findings[0]
+            .message
+            .contains("closure passed to `myrt::spawn_local_fn`"),
+        "{}",
+        analysis.findings[0].message
+    );
+}
+
+#[test]
+fn executor_callbacks_resolve_through_paths_and_receiver_types() {
+    check_with_context(
+        "use mystream::Stream;\nfn a() {\n    Stream::from_producer(|tx| std::thread::sleep(d));\n}\nfn b(stream: mystream::Stream) {\n    stream.from_producer(|tx| std::thread::sleep(d));\n}\nfn c(stream: Other) {\n    stream.from_producer(|tx| std::thread::sleep(d));\n    myrt::spawn_local(|| std::thread::sleep(d));\n}",
+        &["3:blocking-sleep", "6:blocking-sleep"],
+    );
+}
+
+#[test]
+fn only_the_closure_arguments_of_an_executor_callback_are_async_context() {
+    check_with_context(
+        "fn start(p: &str) {\n    myrt::spawn_local_fn(make(|| std::fs::read(p)));\n    let work = || std::fs::read(p);\n    myrt::spawn_local_fn(|| {\n        let inner = || std::fs::read(p);\n        fn helper(p: &str) { std::fs::read(p); }\n    });\n}",
+        &["5:blocking-fs"],
+    );
+}
+
+#[test]
+fn closure_passed_to_a_configured_offload_is_not_async_context() {
+    check_with_context(
+        "async fn f(p: &str, pool: &myrt::Pool) {\n    myrt::run_offloaded(|| std::fs::read(p));\n    pool.run(|| std::fs::read(p));\n    let work = || std::fs::read(p);\n    myrt::run_offloaded(work);\n    myrt::spawn_local_fn(|| myrt::run_offloaded(|| std::fs::read(p)));\n    other::run_offloaded(|| std::fs::read(p));\n}",
+        &["7:blocking-fs"],
+    );
+}
+
+#[test]
+fn without_configuration_these_calls_are_ordinary() {
+    check(
+        "fn start(p: &str) {\n    myrt::spawn_local_fn(|| std::fs::read(p));\n}\nasync fn f(p: &str) {\n    myrt::run_offloaded(|| std::fs::read(p));\n}",
+        &["5:blocking-fs"],
+    );
+}
+
+#[test]
+fn crate_spelling_of_an_executor_callback_matches_inside_its_crate() {
+    let catalog =
+        catalog_with_context("[context]\nexecutor-callbacks = [\"myrt::rt::spawn_local_fn\"]\n")
+            .for_crate("myrt")
+            .expect("an entry names the crate");
+    let analysis = analyze_with(
+        "mod rt {\n    pub fn spawn_local_fn(f: impl FnOnce() + 'static) {}\n}\nfn start() {\n    rt::spawn_local_fn(|| std::thread::sleep(d));\n    crate::rt::spawn_local_fn(|| std::thread::sleep(d));\n}",
+        &catalog,
+        AsyncRuntime::Tokio,
+        false,
+    );
+    assert_eq!(
+        lines_and_rules(&analysis),
+        ["5:blocking-sleep", "6:blocking-sleep"]
+    );
+}
+
+// Guards moved on some paths only, and moved into aggregates.
+
+#[test]
+fn a_guard_moved_in_one_branch_only_is_still_held_after_it() {
+    check(
+        &in_locking_fn(
+            "    let g = m.lock().unwrap();\n    if ready() {\n        drop(g);\n    }\n    tick().await;",
+        ),
+        &["3:lock-held-across-await"],
+    );
+    check(
+        &in_locking_fn(
+            "    let g = m.lock().unwrap();\n    match x {\n        Some(_) => drop(g),\n        None => {}\n    }\n    tick().await;",
+        ),
+        &["3:lock-held-across-await"],
+    );
+    check(
+        &in_locking_fn(
+            "    let g = m.lock().unwrap();\n    if ready() {\n        let h = g;\n        drop(h);\n    } else {\n        log();\n    }\n    tick().await;",
+        ),
+        &["3:lock-held-across-await"],
+    );
+}
+
+#[test]
+fn a_guard_is_dead_in_the_arm_that_moved_it() {
+    check(
+        &in_locking_fn(
+            "    let g = m.lock().unwrap();\n    if ready() {\n        drop(g);\n        tick().await;\n    }",
+        ),
+        &["3:sync-lock-in-async"],
+    );
+}
+
+#[test]
+fn a_guard_moved_in_every_arm_that_falls_through_is_moved() {
+    check(
+        &in_locking_fn(
+            "    let g = m.lock().unwrap();\n    if ready() {\n        drop(g);\n    } else {\n        release(g);\n    }\n    tick().await;",
+        ),
+        &["3:sync-lock-in-async"],
+    );
+    check(
+        &in_locking_fn(
+            "    let g = m.lock().unwrap();\n    match x {\n        Some(_) => drop(g),\n        None => return,\n    }\n    tick().await;",
+        ),
+        &["3:sync-lock-in-async"],
+    );
+    check(
+        &in_locking_fn(
+            "    let g = m.lock().unwrap();\n    if a() {\n        if b() { drop(g) } else { release(g) }\n    } else if c() {\n        drop(g);\n    } else {\n        panic!(\"no\");\n    }\n    tick().await;",
+        ),
+        &["3:sync-lock-in-async"],
+    );
+}
+
+#[test]
+fn an_arm_that_diverges_after_moving_leaves_the_guard_alive() {
+    check(
+        &in_locking_fn(
+            "    let g = m.lock().unwrap();\n    if ready() {\n        drop(g);\n        return;\n    }\n    tick().await;",
+        ),
+        &["3:lock-held-across-await"],
+    );
+    check(
+        &in_locking_fn(
+            "    let g = m.lock().unwrap();\n    let Some(v) = x else {\n        drop(g);\n        return;\n    };\n    tick().await;",
+        ),
+        &["3:lock-held-across-await"],
+    );
+    check(
+        &in_locking_fn(
+            "    let g = m.lock().unwrap();\n    if ready() {\n        return g;\n    }\n    tick().await;",
+        ),
+        &["3:lock-held-across-await"],
+    );
+}
+
+#[test]
+fn a_guard_renamed_in_one_arm_is_held_by_its_new_name_there() {
+    check(
+        &in_locking_fn(
+            "    let g = m.lock().unwrap();\n    if ready() {\n        let h = g;\n        tick().await;\n    }",
+        ),
+        &["3:lock-held-across-await"],
+    );
+}
+
+#[test]
+fn move_closures_and_async_move_blocks_take_the_guard() {
+    check(
+        &in_locking_fn(
+            "    let g = m.lock().unwrap();\n    run(move || *g + 1);\n    tick().await;\n    let h = m.lock().unwrap();\n    spawn(async move { println!(\"{}\", *h) });\n    tick().await;",
+        ),
+        &["3:sync-lock-in-async", "6:sync-lock-in-async"],
+    );
+}
+
+#[test]
+fn a_move_closure_parameter_of_the_same_name_captures_nothing() {
+    check(
+        &in_locking_fn(
+            "    let g = m.lock().unwrap();\n    each(move |g: u32| g + 1);\n    tick().await;",
+        ),
+        &["3:lock-held-across-await"],
+    );
+}
+
+#[test]
+fn a_closure_borrowing_the_guard_leaves_it_held() {
+    check(
+        &in_locking_fn("    let g = m.lock().unwrap();\n    run(|| *g + 1);\n    tick().await;"),
+        &["3:lock-held-across-await"],
+    );
+}
+
+#[test]
+fn a_guard_bound_inside_a_closure_or_future_lives_in_that_binding() {
+    check(
+        &in_locking_fn(
+            "    let g = m.lock().unwrap();\n    let read = move || *g;\n    tick().await;\n    let h = m.lock().unwrap();\n    let fut = async move { *h };\n    fut.await;",
+        ),
+        &["3:lock-held-across-await", "6:lock-held-across-await"],
+    );
+}
+
+#[test]
+fn struct_tuple_and_vec_literals_take_the_guard() {
+    check(
+        &in_locking_fn(
+            "    let g = m.lock().unwrap();\n    store(Held { g });\n    let h = m.lock().unwrap();\n    keep((h, 1));\n    let i = m.lock().unwrap();\n    keep(vec![i]);\n    let j = m.lock().unwrap();\n    keep([j]);\n    tick().await;",
+        ),
+        &[
+            "3:sync-lock-in-async",
+            "5:sync-lock-in-async",
+            "7:sync-lock-in-async",
+            "9:sync-lock-in-async",
+        ],
+    );
+}
+
+#[test]
+fn a_let_bound_literal_holds_the_guard_it_takes() {
+    check(
+        &in_locking_fn(
+            "    let g = m.lock().unwrap();\n    let held = Held { guard: g };\n    let h = m.lock().unwrap();\n    let pair = (h, 1);\n    let i = m.lock().unwrap();\n    let all = vec![i];\n    tick().await;",
+        ),
+        &[
+            "3:lock-held-across-await",
+            "5:lock-held-across-await",
+            "7:lock-held-across-await",
+        ],
+    );
+    check(
+        &in_locking_fn(
+            "    let g = m.lock().unwrap();\n    let held = Held { g };\n    drop(held);\n    let h = m.lock().unwrap();\n    let _ = (h, 1);\n    tick().await;",
+        ),
+        &["3:sync-lock-in-async", "6:sync-lock-in-async"],
+    );
+}
+
+// Call-graph summaries (the solver's specs are in `crate::callgraph`).
+
+/// The file's summary when it is module `store::disk` of its crate, with
+/// `util` another library of the workspace.
+fn summary_of(source: &str) -> summary::FileSummary {
+    let catalog = Catalog::builtin();
+    let module_path = ["store".to_string(), "disk".to_string()];
+    let ctx = FileContext {
+        rel_path: "src/store/disk.rs",
+        edition: Edition::E2024,
+        runtime: AsyncRuntime::Tokio,
+        tokio_features: &[],
+        include_tests: false,
+        catalog: &catalog,
+        module_path: &module_path,
+        workspace_crates: &["util".to_string()],
+    };
+    analyze_file(source, &ctx)
+        .expect("test source parses")
+        .summary
+}
+
+/// `key: callee@line` for each call of each function.
+fn summary_calls(summary: &summary::FileSummary) -> Vec<String> {
+    let mut calls = Vec::new();
+    for function in &summary.functions {
+        for call in &function.calls {
+            let callee = match &call.callee {
+                summary::Callee::Path(path) => path.clone(),
+                summary::Callee::Method { receiver, method } => format!("{receiver:?}.{method}"),
+            };
+            calls.push(format!("{}: {callee}@{}", function.key, call.span.line));
+        }
+    }
+    calls
+}
+
+#[test]
+fn summary_keys_and_calls_are_named_under_the_files_module_path() {
+    let summary = summary_of(
+        "struct Disk;\nimpl Disk {\n    fn flush(&self) {\n        sync();\n        super::index::rebuild();\n        util::io::load();\n        self.size();\n    }\n    fn size(&self) {}\n}\nfn sync() {}\n",
+    );
+    let keys: Vec<&str> = summary.functions.iter().map(|f| f.key.as_str()).collect();
+    assert_eq!(
+        keys,
+        [
+            "crate::store::disk::Disk::flush",
+            "crate::store::disk::Disk::size",
+            "crate::store::disk::sync"
+        ]
+    );
+    assert_eq!(
+        summary_calls(&summary),
+        [
+            "crate::store::disk::Disk::flush: crate::store::disk::sync@4",
+            "crate::store::disk::Disk::flush: crate::store::index::rebuild@5",
+            "crate::store::disk::Disk::flush: util::io::load@6",
+            "crate::store::disk::Disk::flush: crate::store::disk::Disk::size@7",
+        ]
+    );
+}
+
+#[test]
+fn summary_blocking_calls_are_sync_code_of_propagated_rules_only() {
+    let summary = summary_of(
+        "fn f(m: &std::sync::Mutex<u8>) {\n    std::fs::read(p);\n    m.lock();\n    std::thread::spawn(|| std::thread::sleep(d));\n    let _ = async { std::fs::read(p) };\n}\n",
+    );
+    let [function] = summary.functions.as_slice() else {
+        panic!("{summary:?}")
+    };
+    let blocking: Vec<(usize, &str)> = function
+        .blocking
+        .iter()
+        .map(|call| (call.line, call.rule))
+        .collect();
+    assert_eq!(blocking, [(2, "blocking-fs")]);
+}
+
+#[test]
+fn summary_keeps_calls_outside_the_crate_out() {
+    let summary = summary_of(
+        "fn f(v: Vec<u8>) {\n    v.len();\n    std::mem::drop(v);\n    other::g();\n}\n",
+    );
+    assert_eq!(summary_calls(&summary), Vec::<String>::new());
 }

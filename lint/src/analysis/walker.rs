@@ -7,7 +7,9 @@
 //! and the `poll*` methods of `impl Future/Stream/AsyncRead/.. for ..`.
 //! Closures nested in async context inherit it, except those handed to an
 //! offloading call (`spawn_blocking`, `std::thread::spawn`, ...: catalog
-//! `[offload]`). Nested `fn` items start over.
+//! `[offload]`, user `context.offload`). A closure handed to a configured
+//! executor callback (user `context.executor-callbacks`) is async context
+//! wherever it is written. Nested `fn` items start over.
 //!
 //! Spans: a function call is reported over the whole call
 //! (`std::fs::read(p)`); a method call from the method name to its closing
@@ -23,9 +25,18 @@
 //! The bodies of well-known macros (`println!`, `select!`, ...) are parsed
 //! and walked in async context only (see `macros`).
 //!
-//! Cost: one pass; per call in async context, one path resolution (no
-//! allocation beyond the resolved path); per `let`, one type inference
-//! bounded in depth. Nothing is retained after the file.
+//! Summary (see `summary`): every function's key, and the resolved calls
+//! of its body that may matter to the call graph: catalogued calls of a
+//! propagated rule in sync code, and calls to paths of the crate or of a
+//! workspace member. Calls in closures handed to offloading calls are
+//! nobody's; a local closure's calls wait like its findings do. Sync code
+//! resolves method calls by receiver type only (no trait-in-scope search,
+//! no inferred shapes).
+//!
+//! Cost: one pass; per call in a function body, one path resolution (no
+//! allocation beyond the resolved path; a method call in sync code also
+//! types its receiver); per `let`, one type inference bounded in depth.
+//! Only the summary is retained after the file.
 
 use proc_macro2::LineColumn;
 use syn::spanned::Spanned;
@@ -39,10 +50,11 @@ use super::attrs;
 use super::guards::{CallId, GuardTracker, Lock};
 use super::macros::{self, MacroBody};
 use super::scope::{Ns, Resolver, Target, Ty};
+use super::summary::{self, BlockingCall, CallSite, Callee, FileSummary, FunctionSummary};
 use super::types;
-use super::{Edition, FileContext};
+use super::{AsyncRuntime, Edition, FileContext};
 use crate::catalog::Entry;
-use crate::finding::{Confidence, Finding, Label, Span};
+use crate::finding::{Confidence, Edit, Finding, Fix, Label, Span};
 use crate::rules;
 
 /// Traits whose `poll*` methods run on the executor.
@@ -85,6 +97,8 @@ enum AsyncKind {
     Block,
     Closure,
     Poll,
+    /// A closure handed to a configured executor callback (`Walker::callback`).
+    Callback,
 }
 
 /// A closure bound to a local (`let work = || ..;`): its findings wait
@@ -101,6 +115,16 @@ struct DeferredClosure {
     offloaded: bool,
     /// Called from async code.
     called_in_async: bool,
+    /// Called from sync code (its calls are the enclosing function's).
+    called_in_sync: bool,
+    /// Its calls for the summary, by function index, held like `findings`.
+    records: Vec<(usize, Record)>,
+}
+
+/// A call the summary records (see `Walker::summarise_call`).
+enum Record {
+    Blocking(BlockingCall),
+    Call(CallSite),
 }
 
 /// The `impl` or `trait` whose items are being visited.
@@ -109,6 +133,8 @@ struct Owner {
     name: String,
     /// `impl Future/Stream/AsyncRead/.. for ..`: `poll*` methods are async context.
     polls: bool,
+    /// The type's (or trait's) resolved path, for the summary's keys.
+    path: Option<String>,
 }
 
 pub struct Walker<'c> {
@@ -126,19 +152,41 @@ pub struct Walker<'c> {
     offloaded: Vec<*const ExprClosure>,
     /// Closures whose first parameter has a known type (`thread::scope(|s| ..)`).
     scoped: Vec<(*const ExprClosure, String)>,
+    /// Closures handed to executor callbacks, by address, with the callee.
+    callbacks: Vec<(*const ExprClosure, String)>,
+    /// The executor callback whose closure is being visited, for messages.
+    callback: Option<String>,
     /// The method call that `.unwrap()`/`.expect(..)` is applied to.
     unwrapped: Option<*const ExprMethodCall>,
+    /// Code written directly in an async fn, block or closure body (not a
+    /// `poll` method or sync closure): where `.await` may be inserted
+    /// (`--fix`, see `fix_of_call`).
+    fix_site: bool,
+    /// Inside a macro's body, where nothing is rewritten.
+    in_macro: bool,
     /// Lock guards alive in the bodies being walked (`lock-held-across-await`).
     guards: GuardTracker,
     /// How many enclosing items allow clippy's `await_holding_*` lints.
     await_holding_allowed: usize,
+    /// The aggregate (struct, tuple, array, `vec!`, `move` closure or
+    /// `async move` block) a `let` is binding, while its initializer is
+    /// visited: the guards it takes live on in the binding
+    /// (`note_let_guard`) instead of dying where they are moved.
+    let_aggregate: Option<*const ()>,
+    /// The file's functions and their calls, for the call graph.
+    summary: FileSummary,
+    /// The function whose body is being walked, as an index into
+    /// `summary.functions`.
+    summary_fn: Option<usize>,
+    /// Inside a closure handed to an offloading call: its calls are nobody's.
+    off_executor: bool,
 }
 
 impl<'c> Walker<'c> {
     pub fn new(file: &syn::File, ctx: &'c FileContext<'c>) -> Walker<'c> {
         Walker {
             ctx,
-            resolver: Resolver::new(file, ctx.catalog, ctx.include_tests),
+            resolver: Resolver::new(file, ctx.catalog, ctx.include_tests, ctx.module_path),
             exec: Exec::Sync,
             function: None,
             owner: None,
@@ -148,17 +196,177 @@ impl<'c> Walker<'c> {
             block_depth: 0,
             offloaded: Vec::new(),
             scoped: Vec::new(),
+            callbacks: Vec::new(),
+            callback: None,
             unwrapped: None,
+            fix_site: false,
+            in_macro: false,
             guards: GuardTracker::default(),
             await_holding_allowed: usize::from(attrs::allows_await_holding(&file.attrs)),
+            let_aggregate: None,
+            summary: FileSummary::default(),
+            summary_fn: None,
+            off_executor: false,
         }
     }
 
-    pub fn finish(mut self) -> Vec<Finding> {
+    pub fn finish(mut self) -> (Vec<Finding>, FileSummary) {
         self.report_held_guards();
         self.findings
             .sort_by(|a, b| (a.span, a.rule).cmp(&(b.span, b.rule)));
-        self.findings
+        summary::item_types(&self.resolver, &mut self.summary);
+        (self.findings, self.summary)
+    }
+
+    /// Whether calls are summarised here: in a function's body, outside
+    /// closures that run off the executor.
+    fn summarising(&self) -> bool {
+        self.summary_fn.is_some() && !self.off_executor
+    }
+
+    /// Records a resolved call for the call graph: a catalogued call of a
+    /// propagated rule in sync code (resolved, never inferred), or a call to
+    /// a path of the crate or of a workspace member.
+    fn summarise_call(
+        &mut self,
+        callee: &str,
+        entry: Option<Entry>,
+        confidence: Confidence,
+        span: Span,
+    ) {
+        let Some(function) = self.summary_fn.filter(|_| !self.off_executor) else {
+            return;
+        };
+        let in_async = self.in_async();
+        let record = match entry {
+            Some(entry)
+                if !in_async
+                    && confidence == Confidence::Resolved
+                    && summary::propagates(entry.rule.id) =>
+            {
+                Record::Blocking(BlockingCall {
+                    rule: entry.rule.id,
+                    severity: entry.severity,
+                    callee: callee.to_string(),
+                    line: span.line,
+                })
+            }
+            Some(_) => return,
+            None if self.is_crate_path(callee) => Record::Call(CallSite {
+                callee: Callee::Path(callee.to_string()),
+                span,
+                in_async,
+                context: if in_async {
+                    self.describe_context()
+                } else {
+                    String::new()
+                },
+                function: self.function.clone(),
+            }),
+            None => return,
+        };
+        match self
+            .deferred
+            .iter_mut()
+            .rev()
+            .find(|closure| closure.capturing)
+        {
+            Some(closure) => closure.records.push((function, record)),
+            None => self.add_record(function, record),
+        }
+    }
+
+    /// A method call whose receiver the file cannot type but other files'
+    /// items may (`self.store.save()` with `Store`'s fields declared
+    /// elsewhere): recorded with the receiver described for the solver.
+    fn summarise_untyped_method(&mut self, call: &ExprMethodCall, span: Span) {
+        let Some(function) = self.summary_fn.filter(|_| !self.off_executor) else {
+            return;
+        };
+        let method = call.method.to_string();
+        if types::is_self_preserving(&method) {
+            return;
+        }
+        let is_crate = |path: &str| self.is_crate_path(path);
+        let Some(receiver) = summary::receiver_expr(&self.resolver, &call.receiver, &is_crate, 0)
+        else {
+            return;
+        };
+        let in_async = self.in_async();
+        let record = Record::Call(CallSite {
+            callee: Callee::Method { receiver, method },
+            span,
+            in_async,
+            context: if in_async {
+                self.describe_context()
+            } else {
+                String::new()
+            },
+            function: self.function.clone(),
+        });
+        match self
+            .deferred
+            .iter_mut()
+            .rev()
+            .find(|closure| closure.capturing)
+        {
+            Some(closure) => closure.records.push((function, record)),
+            None => self.add_record(function, record),
+        }
+    }
+
+    fn add_record(&mut self, function: usize, record: Record) {
+        let function = &mut self.summary.functions[function];
+        match record {
+            Record::Blocking(call) => function.blocking.push(call),
+            Record::Call(call) => function.calls.push(call),
+        }
+    }
+
+    /// `crate::..`, or a path into another library of the workspace.
+    fn is_crate_path(&self, path: &str) -> bool {
+        let first = path.split("::").next().unwrap_or(path);
+        first == "crate" || self.ctx.workspace_crates.iter().any(|name| name == first)
+    }
+
+    /// The summary key of a function being entered: `Type::name` under the
+    /// `impl`'s type or the trait's path, else `name` in the current module
+    /// (in a `{block}` scope for items inside a body, as the resolver
+    /// names them).
+    fn function_key(&self, ident: &syn::Ident, nested: bool) -> Option<String> {
+        match &self.owner {
+            Some(owner) => Some(format!("{}::{ident}", owner.path.as_ref()?)),
+            None if nested => Some(format!(
+                "{}::{{block}}::{ident}",
+                self.resolver.module_path()
+            )),
+            None => Some(format!("{}::{ident}", self.resolver.module_path())),
+        }
+    }
+
+    /// The receiver-typed callee of a method call in sync code, and its
+    /// catalog entry: the cheap part of `callee_of_method` (no trait-in-scope
+    /// search, no inferred shapes: only resolved facts make a root cause).
+    fn sync_callee_of_method(&self, call: &ExprMethodCall) -> Option<(String, Option<Entry>)> {
+        let method = call.method.to_string();
+        if types::is_self_preserving(&method) {
+            return None;
+        }
+        let Some(Ty::Named(ty)) = types::infer(&self.resolver, &call.receiver) else {
+            return None;
+        };
+        let catalog = self.resolver.catalog();
+        let mut current = ty.as_str();
+        loop {
+            let candidate = format!("{current}::{method}");
+            if let Some(entry) = catalog.lookup(&candidate) {
+                return Some((candidate, Some(entry)));
+            }
+            match catalog.deref_target(current) {
+                Some(target) => current = target,
+                None => return Some((format!("{ty}::{method}"), None)),
+            }
+        }
     }
 
     /// Turns the guards held across an `.await` into findings; the
@@ -189,6 +397,8 @@ impl<'c> Walker<'c> {
                 }],
                 confidence: lock.confidence,
                 callee: lock.callee,
+                chain: Vec::new(),
+                fix: None,
             });
         }
     }
@@ -249,6 +459,82 @@ impl<'c> Walker<'c> {
         }
     }
 
+    /// Guards moved into an aggregate (`S { g }`, `(g, 1)`, `[g]`,
+    /// `vec![g]`, a `move` closure or `async move` block naming `g`) die
+    /// there, unless a `let` binds the aggregate: then they live on in it.
+    fn note_aggregate_moves(&mut self, aggregate: *const (), names: Vec<String>) {
+        if self.let_aggregate == Some(aggregate) {
+            return;
+        }
+        for name in names {
+            self.guards.moved(&name);
+        }
+    }
+
+    /// The live guards a `move` closure or `async move` block names (and so
+    /// captures by value). Other closures capture by reference unless their
+    /// body moves the value; telling those apart needs types, so they are
+    /// left holding nothing (the guard stays alive outside: conservative).
+    fn captured_guards(&self, scan_body: impl FnOnce(&mut NameScan<'_>)) -> Vec<String> {
+        let live = self.guards.live_names();
+        if live.is_empty() {
+            return Vec::new();
+        }
+        let mut scan = NameScan {
+            wanted: live,
+            found: Vec::new(),
+        };
+        scan_body(&mut scan);
+        scan.found
+    }
+
+    /// Whether a `let` initializer is an aggregate taking live guards (then
+    /// they live on in the binding).
+    fn let_binds_aggregate(&self, init: &Expr) -> bool {
+        !aggregate_address(init).is_null() && !self.aggregate_moves(init).is_empty()
+    }
+
+    /// The live guards a `move` closure captures: named in its body and not
+    /// rebound by its parameters (`move |g| g.len()` takes none).
+    fn closure_captures(&self, closure: &ExprClosure) -> Vec<String> {
+        let mut captured = self.captured_guards(|scan| scan.visit_expr(&closure.body));
+        if !captured.is_empty() {
+            let mut params = Vec::new();
+            for input in &closure.inputs {
+                pattern_names(input, &mut params);
+            }
+            captured.retain(|name| !params.contains(name));
+        }
+        captured
+    }
+
+    /// The live guards an initializer moves into an aggregate it builds.
+    fn aggregate_moves(&self, init: &Expr) -> Vec<String> {
+        let bare = |expr: &Expr| bare_name(expr);
+        let mut names: Vec<String> = match init {
+            Expr::Paren(paren) => return self.aggregate_moves(&paren.expr),
+            Expr::Struct(literal) => literal
+                .fields
+                .iter()
+                .filter_map(|field| bare(&field.expr))
+                .collect(),
+            Expr::Tuple(tuple) => tuple.elems.iter().filter_map(bare).collect(),
+            Expr::Array(array) => array.elems.iter().filter_map(bare).collect(),
+            Expr::Macro(mac) if is_vec_macro(&mac.mac) => match macros::parse_body(&mac.mac) {
+                Some(MacroBody::Expressions(exprs)) => exprs.iter().filter_map(bare).collect(),
+                _ => Vec::new(),
+            },
+            Expr::Closure(closure) if closure.capture.is_some() => self.closure_captures(closure),
+            Expr::Async(block) if block.capture.is_some() => {
+                self.captured_guards(|scan| scan.visit_block(&block.block))
+            }
+            _ => Vec::new(),
+        };
+        let live = self.guards.live_names();
+        names.retain(|name| live.contains(&name.as_str()));
+        names
+    }
+
     /// The guard bookkeeping of a `let` whose initializer was just visited:
     /// names it introduces shadow older guards; a guard it binds by name
     /// lives to the end of the block; `let other = guard;` renames one.
@@ -272,6 +558,11 @@ impl<'c> Walker<'c> {
             Expr::Path(path) if path.qself.is_none() && path.path.get_ident().is_some() => {
                 let from = path.path.segments[0].ident.to_string();
                 self.guards.rename(&from, name, self.block_depth);
+            }
+            expr if self.let_binds_aggregate(expr) => {
+                let moved = self.aggregate_moves(expr);
+                let moved: Vec<&str> = moved.iter().map(String::as_str).collect();
+                self.guards.transfer(&moved, name, self.block_depth);
             }
             expr => {
                 self.guards.shadow(&name);
@@ -337,9 +628,15 @@ impl<'c> Walker<'c> {
     ) {
         let saved_exec = std::mem::replace(&mut self.exec, exec);
         let saved_function = std::mem::replace(&mut self.function, function);
+        let fix_site = matches!(
+            exec,
+            Exec::Async(AsyncKind::Function | AsyncKind::Block | AsyncKind::Closure)
+        );
+        let saved_fix_site = std::mem::replace(&mut self.fix_site, fix_site);
         visit(self);
         self.exec = saved_exec;
         self.function = saved_function;
+        self.fix_site = saved_fix_site;
     }
 
     /// An `if`/`while` condition: a temporary scope of its own unless it
@@ -364,6 +661,20 @@ impl<'c> Walker<'c> {
         // Call chains never span functions: keep the set small, so a file
         // with thousands of findings stays linear.
         self.flagged_chains.clear();
+        let summary_fn = self
+            .function_key(&sig.ident, self.function.is_some())
+            .map(|key| {
+                self.summary.functions.push(FunctionSummary {
+                    key,
+                    name: name.clone(),
+                    is_async: matches!(exec, Exec::Async(AsyncKind::Function | AsyncKind::Poll)),
+                    blocking: Vec::new(),
+                    calls: Vec::new(),
+                });
+                self.summary.functions.len() - 1
+            });
+        let saved_summary_fn = std::mem::replace(&mut self.summary_fn, summary_fn);
+        let saved_off_executor = std::mem::replace(&mut self.off_executor, false);
         self.with_context(exec, Some(name), |walker| {
             walker.resolver.push_scope(true);
             for input in &sig.inputs {
@@ -386,6 +697,8 @@ impl<'c> Walker<'c> {
             walker.guards.leave_body();
             walker.resolver.pop_scope();
         });
+        self.summary_fn = saved_summary_fn;
+        self.off_executor = saved_off_executor;
     }
 
     /// Binds every name a pattern introduces (shadowing functions and
@@ -478,7 +791,10 @@ impl<'c> Walker<'c> {
                 if let Some(entry) = catalog.lookup(&candidate) {
                     return Some((candidate, Some(entry), Confidence::Resolved));
                 }
-                if catalog.is_offload(&candidate) || catalog.scoped_param(&candidate).is_some() {
+                if catalog.is_offload(&candidate)
+                    || catalog.scoped_param(&candidate).is_some()
+                    || catalog.is_executor_callback(&candidate)
+                {
                     return Some((candidate, None, Confidence::Resolved));
                 }
                 first_candidate.get_or_insert(candidate);
@@ -522,6 +838,7 @@ impl<'c> Walker<'c> {
         let catalog = self.resolver.catalog();
         let offloads = catalog.is_offload(callee);
         let scoped = catalog.scoped_param(callee);
+        let callback = catalog.is_executor_callback(callee);
         for arg in args {
             if let Expr::Closure(closure) = arg {
                 if offloads {
@@ -529,6 +846,10 @@ impl<'c> Walker<'c> {
                 }
                 if let Some(ty) = scoped {
                     self.scoped.push((closure as *const _, ty.to_string()));
+                }
+                if callback {
+                    self.callbacks
+                        .push((closure as *const _, callee.to_string()));
                 }
             }
         }
@@ -542,6 +863,10 @@ impl<'c> Walker<'c> {
             (Exec::Async(AsyncKind::Block), Some(name)) => format!("async block in `{name}`"),
             (Exec::Async(AsyncKind::Closure), Some(name)) => format!("async closure in `{name}`"),
             (Exec::Async(AsyncKind::Closure), None) => "async closure".to_string(),
+            (Exec::Async(AsyncKind::Callback), _) => match &self.callback {
+                Some(callee) => format!("closure passed to `{callee}`"),
+                None => "closure run on the executor".to_string(),
+            },
             _ => "async block".to_string(),
         }
     }
@@ -553,6 +878,7 @@ impl<'c> Walker<'c> {
         span: Span,
         chain: LineColumn,
         confidence: Confidence,
+        fix: Option<Fix>,
     ) {
         let key = (chain, entry.rule.id);
         if self.flagged_chains.contains(&key) {
@@ -581,7 +907,61 @@ impl<'c> Walker<'c> {
             labels: Vec::new(),
             confidence,
             callee,
+            chain: Vec::new(),
+            fix,
         });
+    }
+
+    /// The `--fix` rewrite of a reported function call, when it is safe: the
+    /// catalog has one for `callee` (`[fixes]`), the call is a plain path
+    /// call written directly in async code, the target's tokio enables the
+    /// feature the rewrite needs, and `tokio::..` names the tokio crate here.
+    fn fix_of_call(&self, call: &ExprCall, callee: &str) -> Option<Fix> {
+        let entry = self.resolver.catalog().fix(callee)?;
+        let features = self.ctx.tokio_features;
+        let enabled = features
+            .iter()
+            .any(|feature| *feature == entry.feature || feature == "full");
+        if !self.fix_site
+            || self.in_macro
+            || !enabled
+            || self.ctx.runtime != AsyncRuntime::Tokio
+            || self.ctx.edition < Edition::E2018
+        {
+            return None;
+        }
+        let Expr::Path(func) = &*call.func else {
+            return None;
+        };
+        // A turbofish would not fit the async twin's `impl Trait` parameters.
+        let plain = func.qself.is_none()
+            && func.attrs.is_empty()
+            && func
+                .path
+                .segments
+                .iter()
+                .all(|segment| segment.arguments.is_none());
+        let with: syn::Path = syn::parse_str(&entry.with).ok()?;
+        // A local `mod tokio` or `use x as tokio` would capture the path.
+        let names_tokio =
+            self.resolver.resolve_to_path(&with, Ns::Value).as_deref() == Some(entry.with.as_str());
+        if !plain || !names_tokio {
+            return None;
+        }
+        let close = call.paren_token.span.close().end();
+        Some(Fix {
+            description: format!("replace with `{}(..).await`", entry.with),
+            edits: vec![
+                Edit {
+                    span: span_between(expr_start(&call.func), func.path.span().end()),
+                    replacement: entry.with.clone(),
+                },
+                Edit {
+                    span: span_between(close, close),
+                    replacement: ".await".to_string(),
+                },
+            ],
+        })
     }
 
     /// Analyses the body of a well-known macro in async context (outside it,
@@ -595,9 +975,16 @@ impl<'c> Walker<'c> {
             Some(MacroBody::Expressions(exprs) | MacroBody::Select(exprs)) => exprs,
             None => return,
         };
+        // A macro's tokens are not rewritten, even in an async block.
+        let saved_in_macro = std::mem::replace(&mut self.in_macro, true);
         for expr in &exprs {
             <Self as Visit<'_>>::visit_expr(self, expr);
         }
+        if is_vec_macro(mac) {
+            let names = exprs.iter().filter_map(bare_name).collect();
+            self.note_aggregate_moves(mac as *const _ as *const (), names);
+        }
+        self.in_macro = saved_in_macro;
         // `select!`/`join!` await the futures they are given: a guard alive
         // around the macro is held across that await.
         if mac
@@ -634,6 +1021,7 @@ impl<'c> Walker<'c> {
             } else if called {
                 closure.called_in_async = true;
             }
+            closure.called_in_sync |= called && !in_async;
         }
     }
 
@@ -645,7 +1033,25 @@ impl<'c> Walker<'c> {
                 break;
             }
             let closure = self.deferred.pop().expect("checked above");
-            if closure.called_in_async || !closure.offloaded {
+            let on_executor = closure.called_in_async || !closure.offloaded;
+            // Its sync calls are its function's unless it only ran offloaded.
+            let runs_inline = on_executor || closure.called_in_sync;
+            let records = closure
+                .records
+                .into_iter()
+                .filter(|(_, record)| match record {
+                    Record::Call(call) if call.in_async => on_executor,
+                    _ => runs_inline,
+                });
+            match self.deferred.iter_mut().rev().find(|outer| outer.capturing) {
+                Some(outer) => outer.records.extend(records),
+                None => {
+                    for (function, record) in records.collect::<Vec<_>>() {
+                        self.add_record(function, record);
+                    }
+                }
+            }
+            if on_executor {
                 let sink = match self.deferred.iter_mut().rev().find(|outer| outer.capturing) {
                     Some(outer) => &mut outer.findings,
                     None => &mut self.findings,
@@ -742,8 +1148,12 @@ impl<'ast> Visit<'ast> for Walker<'_> {
             Some(Ty::Named(path)) => Some(path),
             _ => None,
         };
-        let saved_self = self.resolver.set_self_ty(self_path);
-        let saved_owner = self.owner.replace(Owner { name, polls });
+        let saved_self = self.resolver.set_self_ty(self_path.clone());
+        let saved_owner = self.owner.replace(Owner {
+            name,
+            polls,
+            path: self_path,
+        });
         self.with_item_allows(&node.attrs, |walker| {
             for item in &node.items {
                 walker.visit_impl_item(item);
@@ -778,9 +1188,15 @@ impl<'ast> Visit<'ast> for Walker<'_> {
         if self.skips(&node.attrs) {
             return;
         }
+        let path = if self.function.is_some() {
+            format!("{}::{{block}}::{}", self.resolver.module_path(), node.ident)
+        } else {
+            format!("{}::{}", self.resolver.module_path(), node.ident)
+        };
         let saved_owner = self.owner.replace(Owner {
             name: node.ident.to_string(),
             polls: false,
+            path: Some(path),
         });
         self.with_item_allows(&node.attrs, |walker| {
             for item in &node.items {
@@ -843,6 +1259,12 @@ impl<'ast> Visit<'ast> for Walker<'_> {
                 _ => None,
             };
             let deferred = closure_name.is_some();
+            // Only a `let` that names the whole value keeps an aggregate's
+            // guards alive in it (`let _ = S { g }` drops it at once).
+            let aggregate = binding_name(&node.pat)
+                .is_some()
+                .then(|| aggregate_address(&init.expr));
+            let saved_aggregate = std::mem::replace(&mut self.let_aggregate, aggregate);
             if let Some(name) = closure_name {
                 self.deferred.push(DeferredClosure {
                     name,
@@ -851,14 +1273,22 @@ impl<'ast> Visit<'ast> for Walker<'_> {
                     capturing: true,
                     offloaded: false,
                     called_in_async: false,
+                    called_in_sync: false,
+                    records: Vec::new(),
                 });
             }
             self.visit_expr(&init.expr);
+            self.let_aggregate = saved_aggregate;
             if deferred && let Some(closure) = self.deferred.last_mut() {
                 closure.capturing = false;
             }
             if let Some((_, diverge)) = &init.diverge {
+                // The `else` always diverges: a guard it moves is alive
+                // after the `let`.
+                self.guards.open_branching();
                 self.visit_expr(diverge);
+                self.guards.end_arm(true);
+                self.guards.close_branching(false);
             }
         }
         self.note_let_guard(node);
@@ -900,14 +1330,28 @@ impl<'ast> Visit<'ast> for Walker<'_> {
         let mark = self.guards.mark();
         self.resolver.push_scope(false);
         self.visit_condition(&node.cond, is_let);
+        self.guards.open_branching();
         self.visit_block(&node.then_branch);
+        self.guards.end_arm(block_diverges(&node.then_branch));
         self.resolver.pop_scope();
         if is_let && self.ctx.edition >= Edition::E2024 {
             self.guards.drop_temporaries_since(mark);
         }
         if let Some((_, else_branch)) = &node.else_branch {
             self.visit_expr(else_branch);
+            self.guards.end_arm(expr_diverges(else_branch));
         }
+        self.guards.close_branching(node.else_branch.is_some());
+    }
+
+    fn visit_expr_match(&mut self, node: &'ast syn::ExprMatch) {
+        self.visit_expr(&node.expr);
+        self.guards.open_branching();
+        for arm in &node.arms {
+            self.visit_arm(arm);
+            self.guards.end_arm(expr_diverges(&arm.body));
+        }
+        self.guards.close_branching(true);
     }
 
     fn visit_expr_while(&mut self, node: &'ast syn::ExprWhile) {
@@ -926,6 +1370,10 @@ impl<'ast> Visit<'ast> for Walker<'_> {
     }
 
     fn visit_expr_async(&mut self, node: &'ast syn::ExprAsync) {
+        if node.capture.is_some() {
+            let captured = self.captured_guards(|scan| scan.visit_block(&node.block));
+            self.note_aggregate_moves(node as *const _ as *const (), captured);
+        }
         let function = self.function.clone();
         self.with_context(Exec::Async(AsyncKind::Block), function, |walker| {
             walker.guards.enter_body();
@@ -936,6 +1384,10 @@ impl<'ast> Visit<'ast> for Walker<'_> {
 
     fn visit_expr_closure(&mut self, node: &'ast ExprClosure) {
         let address = node as *const ExprClosure;
+        if node.capture.is_some() {
+            let captured = self.closure_captures(node);
+            self.note_aggregate_moves(address as *const (), captured);
+        }
         let offloaded = match self
             .offloaded
             .iter()
@@ -952,15 +1404,31 @@ impl<'ast> Visit<'ast> for Walker<'_> {
             .iter()
             .position(|(closure, _)| *closure == address)
             .map(|index| Ty::Named(self.scoped.swap_remove(index).1));
+        let callback = self
+            .callbacks
+            .iter()
+            .position(|(closure, _)| *closure == address)
+            .map(|index| self.callbacks.swap_remove(index).1);
         let exec = if node.asyncness.is_some() {
             Exec::Async(AsyncKind::Closure)
         } else if offloaded {
             Exec::Sync
+        } else if callback.is_some() {
+            Exec::Async(AsyncKind::Callback)
         } else {
             self.exec
         };
         let function = self.function.clone();
+        // Its calls run off the executor: no function of the summary makes them.
+        let saved_off_executor = self.off_executor;
+        self.off_executor |= offloaded && node.asyncness.is_none();
+        let saved_callback = match callback {
+            Some(callee) => self.callback.replace(callee),
+            None => self.callback.clone(),
+        };
         self.with_context(exec, function, |walker| {
+            // A sync closure's body cannot `.await`.
+            walker.fix_site &= node.asyncness.is_some();
             walker.resolver.push_scope(false);
             for (index, input) in node.inputs.iter().enumerate() {
                 let ty = if index == 0 { scoped_ty.clone() } else { None };
@@ -971,13 +1439,15 @@ impl<'ast> Visit<'ast> for Walker<'_> {
             walker.guards.leave_body();
             walker.resolver.pop_scope();
         });
+        self.callback = saved_callback;
+        self.off_executor = saved_off_executor;
     }
 
     fn visit_expr_call(&mut self, node: &'ast ExprCall) {
         self.visit_expr(&node.func);
         self.note_closure_use(&node.func, false, true);
         let has_closure = node.args.iter().any(|arg| matches!(arg, Expr::Closure(_)));
-        if (self.in_async() || has_closure)
+        if (self.in_async() || has_closure || self.summarising())
             && let Some(callee) = self.callee_of_call(node)
         {
             if has_closure {
@@ -988,12 +1458,15 @@ impl<'ast> Visit<'ast> for Walker<'_> {
                     self.note_closure_use(arg, true, false);
                 }
             }
+            let entry = self.resolver.catalog().lookup(&callee);
+            let start = expr_start(&node.func);
+            let span = span_between(start, node.paren_token.span.close().end());
+            self.summarise_call(&callee, entry, Confidence::Resolved, span);
             if self.in_async()
-                && let Some(entry) = self.resolver.catalog().lookup(&callee)
+                && let Some(entry) = entry
             {
-                let start = expr_start(&node.func);
-                let span = span_between(start, node.paren_token.span.close().end());
-                self.report(entry, callee, span, start, Confidence::Resolved);
+                let fix = self.fix_of_call(node, &callee);
+                self.report(entry, callee, span, start, Confidence::Resolved, fix);
             }
         }
         for arg in &node.args {
@@ -1019,9 +1492,30 @@ impl<'ast> Visit<'ast> for Walker<'_> {
         };
 
         let has_closure = node.args.iter().any(|arg| matches!(arg, Expr::Closure(_)));
-        if (self.in_async() || has_closure)
-            && let Some((callee, entry, confidence)) = self.callee_of_method(node)
-        {
+        let resolved = if self.in_async() || has_closure {
+            self.callee_of_method(node)
+        } else if self.summarising() {
+            self.sync_callee_of_method(node)
+                .map(|(callee, entry)| (callee, entry, Confidence::Resolved))
+        } else {
+            None
+        };
+        let untyped = resolved
+            .as_ref()
+            .is_none_or(|(callee, entry, _)| entry.is_none() && !self.is_crate_path(callee));
+        if untyped && self.summarising() {
+            let span = span_between(
+                node.method.span().start(),
+                node.paren_token.span.close().end(),
+            );
+            self.summarise_untyped_method(node, span);
+        }
+        if let Some((callee, entry, confidence)) = resolved {
+            let span = span_between(
+                node.method.span().start(),
+                node.paren_token.span.close().end(),
+            );
+            self.summarise_call(&callee, entry, confidence, span);
             if has_closure {
                 self.mark_closures(&callee, node.args.iter());
             }
@@ -1033,12 +1527,8 @@ impl<'ast> Visit<'ast> for Walker<'_> {
             if self.in_async()
                 && let Some(entry) = entry
             {
-                let span = span_between(
-                    node.method.span().start(),
-                    node.paren_token.span.close().end(),
-                );
                 let chain = chain_start(&node.receiver);
-                self.report(entry, callee, span, chain, confidence);
+                self.report(entry, callee, span, chain, confidence, None);
             }
         }
         for arg in &node.args {
@@ -1080,6 +1570,34 @@ impl<'ast> Visit<'ast> for Walker<'_> {
         self.note_moves(std::iter::once(&*node.right));
     }
 
+    fn visit_expr_struct(&mut self, node: &'ast syn::ExprStruct) {
+        visit::visit_expr_struct(self, node);
+        let names = node
+            .fields
+            .iter()
+            .filter_map(|field| bare_name(&field.expr))
+            .collect();
+        self.note_aggregate_moves(node as *const _ as *const (), names);
+    }
+
+    fn visit_expr_tuple(&mut self, node: &'ast syn::ExprTuple) {
+        visit::visit_expr_tuple(self, node);
+        let names = node.elems.iter().filter_map(bare_name).collect();
+        self.note_aggregate_moves(node as *const _ as *const (), names);
+    }
+
+    fn visit_expr_array(&mut self, node: &'ast syn::ExprArray) {
+        visit::visit_expr_array(self, node);
+        let names = node.elems.iter().filter_map(bare_name).collect();
+        self.note_aggregate_moves(node as *const _ as *const (), names);
+    }
+
+    fn visit_expr_return(&mut self, node: &'ast syn::ExprReturn) {
+        visit::visit_expr_return(self, node);
+        // `return guard` hands it to the caller.
+        self.note_moves(node.expr.as_deref().into_iter());
+    }
+
     fn visit_expr_await(&mut self, node: &'ast syn::ExprAwait) {
         self.visit_expr(&node.base);
         if self.in_async() {
@@ -1111,6 +1629,107 @@ fn has_let(cond: &Expr) -> bool {
         }
         Expr::Paren(paren) => has_let(&paren.expr),
         _ => false,
+    }
+}
+
+/// The local a bare path expression names (`guard`), if that is all it is.
+fn bare_name(expr: &Expr) -> Option<String> {
+    match expr {
+        Expr::Path(path) if path.qself.is_none() => path.path.get_ident().map(ToString::to_string),
+        _ => None,
+    }
+}
+
+fn is_vec_macro(mac: &syn::Macro) -> bool {
+    mac.path
+        .segments
+        .last()
+        .is_some_and(|segment| segment.ident == "vec")
+}
+
+/// The address `Walker::let_aggregate` compares against: the aggregate an
+/// initializer is (through parentheses), or null.
+fn aggregate_address(init: &Expr) -> *const () {
+    match init {
+        Expr::Paren(paren) => aggregate_address(&paren.expr),
+        Expr::Struct(node) => node as *const _ as *const (),
+        Expr::Tuple(node) => node as *const _ as *const (),
+        Expr::Array(node) => node as *const _ as *const (),
+        Expr::Closure(node) => node as *const _ as *const (),
+        Expr::Async(node) => node as *const _ as *const (),
+        Expr::Macro(node) => &node.mac as *const _ as *const (),
+        _ => std::ptr::null(),
+    }
+}
+
+/// Whether no path leaves a block at its end: it ends in `return`,
+/// `break`, `continue` or a panicking macro. (`break` leaves a loop, not
+/// the function: after the loop a guard it moved is counted alive, which
+/// only over-reports the rare `loop { drop(g); break }`.)
+fn block_diverges(block: &Block) -> bool {
+    match block.stmts.last() {
+        Some(Stmt::Expr(expr, _)) => expr_diverges(expr),
+        Some(Stmt::Macro(mac)) => is_panicking_macro(&mac.mac),
+        _ => false,
+    }
+}
+
+fn expr_diverges(expr: &Expr) -> bool {
+    match expr {
+        Expr::Return(_) | Expr::Break(_) | Expr::Continue(_) => true,
+        Expr::Block(block) => block_diverges(&block.block),
+        Expr::Macro(mac) => is_panicking_macro(&mac.mac),
+        _ => false,
+    }
+}
+
+fn is_panicking_macro(mac: &syn::Macro) -> bool {
+    mac.path.segments.last().is_some_and(|segment| {
+        ["panic", "unreachable", "todo", "unimplemented"]
+            .iter()
+            .any(|name| segment.ident == name)
+    })
+}
+
+/// Finds which of some names a closure or async block body mentions.
+struct NameScan<'a> {
+    wanted: Vec<&'a str>,
+    found: Vec<String>,
+}
+
+impl NameScan<'_> {
+    fn saw(&mut self, ident: &proc_macro2::Ident) {
+        if let Some(name) = self.wanted.iter().find(|name| ident == *name)
+            && !self.found.iter().any(|found| found == name)
+        {
+            self.found.push((*name).to_string());
+        }
+    }
+
+    fn scan_tokens(&mut self, tokens: proc_macro2::TokenStream) {
+        for token in tokens {
+            match token {
+                proc_macro2::TokenTree::Ident(ident) => self.saw(&ident),
+                proc_macro2::TokenTree::Group(group) => self.scan_tokens(group.stream()),
+                _ => {}
+            }
+        }
+    }
+}
+
+impl<'ast> Visit<'ast> for NameScan<'_> {
+    fn visit_expr_path(&mut self, node: &'ast syn::ExprPath) {
+        if node.qself.is_none()
+            && let Some(ident) = node.path.get_ident()
+        {
+            self.saw(ident);
+        }
+    }
+
+    // Macro arguments are tokens: a guard named in `println!("{}", *g)` is
+    // captured too.
+    fn visit_macro(&mut self, node: &'ast syn::Macro) {
+        self.scan_tokens(node.tokens.clone());
     }
 }
 

@@ -98,6 +98,9 @@ fn finding_groups<'a>(finding: &'a Finding, source: Option<&'a str>) -> Vec<Grou
     if !finding.help.is_empty() {
         group = group.element(Level::HELP.message(finding.help.as_str()));
     }
+    if finding.fix.is_some() {
+        group = group.element(Level::HELP.message("fix available: run with `--fix`"));
+    }
     for note in &finding.notes {
         group = group.element(Level::NOTE.message(note.as_str()));
     }

@@ -4,7 +4,7 @@ use serde_json::{Value, json};
 
 use super::counts;
 use crate::driver::Report;
-use crate::finding::{Finding, InputError, Span};
+use crate::finding::{Finding, Fix, InputError, Span};
 
 /// Bumped when a field changes meaning or disappears (adding fields is not a change).
 pub const SCHEMA_VERSION: u32 = 1;
@@ -38,6 +38,12 @@ fn finding(finding: &Finding) -> Value {
         "confidence": finding.confidence.as_str(),
         "callee": finding.callee,
         "notes": finding.notes,
+        // Through the crate's own functions: each step, outermost first.
+        "chain": finding.chain.iter().map(|step| json!({
+            "function": step.function,
+            "path": step.path,
+            "line": step.line,
+        })).collect::<Vec<_>>(),
         "labels": finding.labels.iter().map(|label| {
             let mut value = json!({ "message": label.message });
             put_span(&mut value, label.span);
@@ -45,7 +51,21 @@ fn finding(finding: &Finding) -> Value {
         }).collect::<Vec<_>>(),
     });
     put_span(&mut value, finding.span);
+    value["fix"] = finding.fix.as_ref().map_or(Value::Null, fix);
     value
+}
+
+fn fix(fix: &Fix) -> Value {
+    let edits: Vec<Value> = fix
+        .edits
+        .iter()
+        .map(|edit| {
+            let mut value = json!({ "replacement": edit.replacement });
+            put_span(&mut value, edit.span);
+            value
+        })
+        .collect();
+    json!({ "description": fix.description, "edits": edits })
 }
 
 fn input_error(error: &InputError) -> Value {

@@ -101,19 +101,33 @@ fn result(finding: &Finding, fingerprint: String) -> Value {
     if let Some(index) = rules::ALL.iter().position(|rule| rule.id == finding.rule) {
         value["ruleIndex"] = json!(index);
     }
-    if !finding.labels.is_empty() {
-        value["relatedLocations"] = finding
-            .labels
-            .iter()
-            .enumerate()
-            .map(|(id, label)| {
-                json!({
-                    "id": id,
-                    "message": { "text": label.message },
-                    "physicalLocation": { "artifactLocation": artifact(&finding.path), "region": region(label.span) },
-                })
-            })
-            .collect();
+    // Labels, then the steps of a call chain (where each function makes
+    // the next call).
+    let labels = finding.labels.iter().map(|label| {
+        json!({
+            "message": { "text": label.message },
+            "physicalLocation": { "artifactLocation": artifact(&finding.path), "region": region(label.span) },
+        })
+    });
+    let steps = finding.chain.iter().map(|step| {
+        json!({
+            "message": { "text": format!("through `{}`", step.function) },
+            "physicalLocation": {
+                "artifactLocation": artifact(&step.path),
+                "region": { "startLine": step.line },
+            },
+        })
+    });
+    let related: Vec<Value> = labels
+        .chain(steps)
+        .enumerate()
+        .map(|(id, mut location)| {
+            location["id"] = json!(id);
+            location
+        })
+        .collect();
+    if !related.is_empty() {
+        value["relatedLocations"] = json!(related);
     }
     value
 }

@@ -25,13 +25,20 @@
 //! }
 //! ```
 //!
+//! ## Fix safety
+//! `--fix` rewrites `std::fs::X(..)` to `tokio::fs::X(..).await` for the
+//! functions whose `tokio::fs` twin takes the same arguments and returns the
+//! same type once awaited (`read`, `read_to_string`, `write`, `copy`,
+//! `rename`, `remove_*`, `create_dir*`, `metadata`, ...; the list is the
+//! `[fixes]` table of the catalog), when the call is written directly in an
+//! async body and the target depends on tokio with the `fs` (or `full`)
+//! feature. `read_dir` and `File` are not rewritten: their tokio types differ.
+//!
 //! ## Known problems
-//! A `File` is typed from constructors, annotations, and the fields and
-//! return types of the same file's items; one returned by a helper in
-//! another file is not typed yet, so reads through it are not reported.
 //! A closure handed to a crate's own offloading wrapper (tokio's internal
 //! `asyncify(|| std::fs::read(p))`) is reported unless the wrapper is named
-//! like an offloading call (`spawn_blocking`, `block_in_place`, `unblock`).
+//! like an offloading call (`spawn_blocking`, `block_in_place`, `unblock`)
+//! or listed in the configuration's `context.offload`.
 
 use super::{Rule, last_segment, offload_call};
 use crate::analysis::AsyncRuntime;

@@ -21,6 +21,15 @@
 //!     tokio::time::sleep(Duration::from_millis(100)).await;
 //! }
 //! ```
+//!
+//! ## Fix safety
+//! `--fix` rewrites `std::thread::sleep(d)` to `tokio::time::sleep(d).await`
+//! when the call is written directly in an async body (not in a closure, a
+//! `poll` method or a macro) and the target depends on tokio with the `time`
+//! (or `full`) feature. Values alive across the new `.await` must be `Send`
+//! for the future to stay `Send`; a lock guard alive there is reported by
+//! `lock-held-across-await` on the next run. The import of `sleep` may become
+//! unused.
 
 use super::Rule;
 use crate::analysis::AsyncRuntime;

@@ -5,9 +5,16 @@
 //! points at the lock call, with a label at the first `.await` it spans.
 //!
 //! Lifetimes follow Rust's drop scopes: a named guard lives to the end of
-//! its block unless it is moved (`drop(guard)`, passed by value) first, and
-//! shadowing does not drop it; a temporary guard (`m.lock().unwrap().len()`,
-//! `let _ = m.lock();`) dies at the end of its statement; a `match`
+//! its block unless it is moved first (`drop(guard)`, passed by value,
+//! returned, put into a struct, tuple, array or `vec!`, captured by a `move`
+//! closure or `async move` block), and shadowing does not drop it. Moved
+//! into something a `let` binds (`let other = guard;`, `let s = S { guard }`,
+//! `let f = move || ..guard..`), it lives as long as that binding. Moved on
+//! some paths only (`if c { drop(guard) }`), it may still be alive after
+//! the `if`/`match` (Rust keeps it by a drop flag), so a later `.await`
+//! holds it, as clippy's `await_holding_lock` says too. A temporary guard
+//! (`m.lock().unwrap().len()`, `let _ = m.lock();`) dies at the end of its
+//! statement; a `match`
 //! scrutinee's temporaries live through every arm, an `if let`/`while let`
 //! scrutinee's through the body (and, before edition 2024, the `else`).
 //!
@@ -48,11 +55,12 @@
 //! ## Known problems
 //! When the receiver's type cannot be known, only the `.lock().unwrap()`,
 //! `.read().unwrap()` and `.write().unwrap()` shapes count as guards
-//! (confidence `inferred`). A guard moved into another binding
-//! (`let other = guard;`) or stored in a struct is followed no further than
-//! its first name. A move in one branch only (`if c { drop(guard) }`)
-//! counts as a move: the rule stays quiet rather than guess. A guard
-//! captured by a `move` closure is not followed. A crate's own function is
+//! (confidence `inferred`). A guard is followed through one level of
+//! `let`-bound struct, tuple or closure (`S { inner: (guard, 1) }` ends its
+//! life). A closure without `move` is taken to borrow the guard, even when
+//! its body moves it. An arm ending in `break` counts as leaving the
+//! `if`/`match` without moving, so a guard moved before a `break` is still
+//! counted alive after the loop. A crate's own function is
 //! known to return a guard only from its signature in the same file.
 //! When this rule fires for a lock call, `sync-lock-in-async`
 //! is not also reported for it.
