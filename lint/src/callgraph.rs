@@ -378,7 +378,11 @@ fn report(
             "`{}` blocks the executor in {}: {reaches} `{}`",
             called.name, call.context, root.callee
         ),
-        help: (rule.help)(site.runtime, &root.callee),
+        help: helper_help(
+            &called.name,
+            (rule.help)(site.runtime, &root.callee),
+            site.runtime,
+        ),
         function: call.function.clone(),
         notes,
         labels: Vec::new(),
@@ -387,6 +391,14 @@ fn report(
         chain,
         fix: None,
     })
+}
+
+/// The help of a finding reached through a helper: the call site can
+/// offload the helper, or the chain can become async down to its root, where
+/// the root rule's own advice applies.
+fn helper_help(helper: &str, root_help: String, runtime: AsyncRuntime) -> String {
+    let offload = rules::offload_call(runtime);
+    format!("call `{helper}` inside `{offload}`, or make the chain async; at its root: {root_help}")
 }
 
 #[cfg(test)]

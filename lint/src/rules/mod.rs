@@ -84,7 +84,7 @@ pub fn find(id: &str) -> Option<&'static Rule> {
 }
 
 /// The runtime's way to run blocking code off the executor threads.
-fn offload_call(runtime: AsyncRuntime) -> &'static str {
+pub(crate) fn offload_call(runtime: AsyncRuntime) -> &'static str {
     match runtime {
         AsyncRuntime::Tokio | AsyncRuntime::Unknown => "tokio::task::spawn_blocking",
         AsyncRuntime::AsyncStd => "async_std::task::spawn_blocking",
