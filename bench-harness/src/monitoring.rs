@@ -64,6 +64,9 @@ impl MonitoredRuntime {
             .probe_interval(PROBE_INTERVAL)
             .stall_threshold(STALL_THRESHOLD)
             .watchdog(true)
+            // Every operation task carries its TaskMonitor: the slow-poll
+            // ratio compares variants, so it must not rest on a small sample.
+            .task_sample_every(1)
             .console(console)
             .build();
         let mut builder = tokio::runtime::Builder::new_multi_thread();

@@ -55,10 +55,11 @@ mod watchdog;
 
 pub use monitor::{
     DEFAULT_METRICS_INTERVAL, DEFAULT_PROBE_INTERVAL, DEFAULT_STALL_CAPACITY,
-    DEFAULT_STALL_THRESHOLD, MIN_PROBE_INTERVAL, Monitor, MonitorBuilder, MonitorGuard,
+    DEFAULT_STALL_THRESHOLD, DEFAULT_TASK_SAMPLE_EVERY, MIN_PROBE_INTERVAL, Monitor,
+    MonitorBuilder, MonitorGuard,
 };
 pub use report::{
-    LagSummary, Report, ReportSettings, RuntimeSummary, Stall, TaskSummary, WorkerSummary,
+    LagSummary, Report, ReportSettings, RuntimeSummary, Stall, StallCpu, TaskSummary, WorkerSummary,
 };
 
 /// The default tokio-console bind address: loopback only.

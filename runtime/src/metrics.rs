@@ -155,10 +155,16 @@ impl RuntimeSampler {
 }
 
 /// Named task monitors, each with the cumulative metrics at the last reset.
+///
+/// tokio-metrics' per-poll accounting costs a few hundred ns per poll, so
+/// only one in `sample_every` tasks spawned under each name is instrumented
+/// (a per-name counter: the 1st, the `n+1`th, ...); the others run bare.
+/// `sample_every` 0 instruments none (`MonitorBuilder::task_metrics(false)`).
 #[derive(Debug)]
 pub(crate) struct TaskMonitors {
     slow_poll_threshold: Duration,
     long_delay_threshold: Duration,
+    sample_every: u32,
     by_name: Mutex<BTreeMap<String, NamedMonitor>>,
     names: Arc<NameTable>,
 }
@@ -170,57 +176,89 @@ struct NamedMonitor {
     baseline: TaskMetrics,
     /// The name's index in the watchdog's name table.
     name: u32,
+    /// Tasks spawned under this name through the monitor, ever and at the
+    /// last reset.
+    spawned: u64,
+    spawned_at_reset: u64,
 }
 
 impl TaskMonitors {
     pub(crate) fn new(
         slow_poll_threshold: Duration,
         long_delay_threshold: Duration,
+        sample_every: u32,
         names: Arc<NameTable>,
     ) -> Self {
         Self {
             slow_poll_threshold,
             long_delay_threshold,
+            sample_every,
             by_name: Mutex::new(BTreeMap::new()),
             names,
         }
     }
 
-    pub(crate) fn get_or_create(&self, name: &str) -> TaskMonitor {
-        self.get_or_create_named(name).0
+    pub(crate) fn sample_every(&self) -> u32 {
+        self.sample_every
     }
 
-    /// The monitor for `name` and the name's interned index.
-    pub(crate) fn get_or_create_named(&self, name: &str) -> (TaskMonitor, u32) {
+    pub(crate) fn get_or_create(&self, name: &str) -> TaskMonitor {
         let mut by_name = lock(&self.by_name);
-        if let Some(entry) = by_name.get(name) {
-            return (entry.monitor.clone(), entry.name);
+        self.entry(&mut by_name, name).monitor.clone()
+    }
+
+    /// For a task about to be spawned under `name`: the name's interned
+    /// index, and the monitor to instrument it with if it is in the sample.
+    pub(crate) fn for_spawn(&self, name: &str) -> (Option<TaskMonitor>, u32) {
+        let mut by_name = lock(&self.by_name);
+        let entry = self.entry(&mut by_name, name);
+        let sampled =
+            self.sample_every > 0 && entry.spawned.is_multiple_of(u64::from(self.sample_every));
+        entry.spawned += 1;
+        (sampled.then(|| entry.monitor.clone()), entry.name)
+    }
+
+    fn entry<'m>(
+        &self,
+        by_name: &'m mut BTreeMap<String, NamedMonitor>,
+        name: &str,
+    ) -> &'m mut NamedMonitor {
+        if !by_name.contains_key(name) {
+            let mut builder = TaskMonitor::builder();
+            builder
+                .with_slow_poll_threshold(self.slow_poll_threshold)
+                .with_long_delay_threshold(self.long_delay_threshold);
+            let monitor = builder.build();
+            let entry = NamedMonitor {
+                baseline: monitor.cumulative(),
+                monitor,
+                name: self.names.intern(name),
+                spawned: 0,
+                spawned_at_reset: 0,
+            };
+            by_name.insert(name.to_owned(), entry);
         }
-        let mut builder = TaskMonitor::builder();
-        builder
-            .with_slow_poll_threshold(self.slow_poll_threshold)
-            .with_long_delay_threshold(self.long_delay_threshold);
-        let monitor = builder.build();
-        let index = self.names.intern(name);
-        let entry = NamedMonitor {
-            baseline: monitor.cumulative(),
-            monitor: monitor.clone(),
-            name: index,
-        };
-        by_name.insert(name.to_owned(), entry);
-        (monitor, index)
+        by_name
+            .get_mut(name)
+            .expect("inserted above when it was missing")
     }
 
     pub(crate) fn reset(&self) {
         for entry in lock(&self.by_name).values_mut() {
             entry.baseline = entry.monitor.cumulative();
+            entry.spawned_at_reset = entry.spawned;
         }
     }
 
     pub(crate) fn summaries(&self) -> Vec<TaskSummary> {
         lock(&self.by_name)
             .iter()
-            .map(|(name, entry)| summarise(name, &entry.monitor.cumulative(), &entry.baseline))
+            .map(|(name, entry)| {
+                let mut summary = summarise(name, &entry.monitor.cumulative(), &entry.baseline);
+                summary.spawned = entry.spawned - entry.spawned_at_reset;
+                summary.sample_every = self.sample_every;
+                summary
+            })
             .collect()
     }
 }
@@ -253,6 +291,8 @@ fn summarise(name: &str, now: &TaskMetrics, base: &TaskMetrics) -> TaskSummary {
     let poll_time = time(now.total_poll_duration, base.total_poll_duration);
     TaskSummary {
         name: name.to_owned(),
+        spawned: 0,
+        sample_every: 1,
         instrumented: count(now.instrumented_count, base.instrumented_count),
         dropped: count(now.dropped_count, base.dropped_count),
         polls,

@@ -45,6 +45,10 @@ pub struct ReportSettings {
     pub slow_poll_threshold_us: u64,
     pub metrics_interval_ms: u64,
     pub stall_capacity: usize,
+    /// One `spawn_named` task in this many of each name carries a
+    /// `TaskMonitor` (`MonitorBuilder::task_sample_every`); 0 = none
+    /// (`task_metrics(false)`).
+    pub task_sample_every: u32,
 }
 
 /// A delay distribution in µs (HdrHistogram, 1 µs .. 60 s, 3 significant
@@ -113,19 +117,34 @@ pub struct WorkerSummary {
     pub steals: u64,
     pub parks: u64,
     pub local_queue_depth: usize,
-    /// Longest single poll seen on this worker (poll hooks), in µs.
+    /// Longest single poll the watchdog saw running on this worker, in µs
+    /// (from its first sighting, so at the scan resolution, `threshold / 4`:
+    /// polls shorter than one scan interval do not show; 0 without the
+    /// watchdog).
     pub max_poll_us: u64,
     /// Probe samples that ran on this worker, and the worst lag among them.
     pub probe_samples: u64,
     pub probe_max_lag_us: u64,
 }
 
-/// One named task monitor (tokio-metrics `TaskMonitor`).
+/// One task name: its tokio-metrics `TaskMonitor`, which instruments a
+/// sample of the name's tasks.
+///
+/// Means and ratios estimate every task of the name. Counts (`instrumented`,
+/// `dropped`, `polls`, `slow_polls`, `total_poll_ms`) cover the sampled tasks
+/// only: about `1 / sample_every` of the totals. `spawned` is exact.
 #[derive(Clone, Debug, Serialize)]
 pub struct TaskSummary {
     pub name: String,
+    /// Tasks spawned under this name through `Monitor::spawn_named` (all of them).
+    pub spawned: u64,
+    /// One task in `sample_every` is instrumented; 0 = none (task metrics off).
+    pub sample_every: u32,
+    /// Tasks instrumented by the name's `TaskMonitor` (the sample, plus any
+    /// the application instrumented through `Monitor::task_monitor`).
     pub instrumented: u64,
     pub dropped: u64,
+    /// Polls of the instrumented tasks.
     pub polls: u64,
     pub slow_polls: u64,
     pub slow_poll_ratio: f64,
@@ -169,6 +188,30 @@ pub struct Stall {
     /// computing on the CPU or waiting for one (preempted by the OS),
     /// `disk-wait` = uninterruptible I/O.
     pub thread_state: Option<String>,
+    /// Where the stuck thread's time went while the stall lasted (Linux):
+    /// tells a poll that computes or blocks from a worker the OS did not run.
+    /// `None` if the poll ended within a scan interval of its detection, or
+    /// the kernel does not expose `schedstat`.
+    pub cpu: Option<StallCpu>,
+}
+
+/// How a stalled worker thread spent the stall, from the kernel's per-thread
+/// run time and run-queue wait (`/proc/self/task/<tid>/schedstat`), between
+/// the watchdog's detection of the stall and its last scan that saw the poll
+/// still running.
+#[derive(Clone, Debug, Serialize)]
+pub struct StallCpu {
+    /// Length of the measured window.
+    pub window_us: u64,
+    /// Share of the window the thread ran on a CPU.
+    pub on_cpu_ratio: f64,
+    /// Share of the window the thread was runnable but waited for a CPU.
+    pub waiting_ratio: f64,
+    /// The largest share: `on-cpu` (the poll computes), `preempted` (the
+    /// thread was runnable but the OS ran something else: an overloaded
+    /// machine or a CPU quota, not the task's call), `blocked` (off the CPU,
+    /// in a system call: sleep, lock, I/O).
+    pub verdict: String,
 }
 
 impl Report {
@@ -254,16 +297,35 @@ fn render(r: &Report, out: &mut String) -> fmt::Result {
     }
     if !r.tasks.is_empty() {
         writeln!(out)?;
+        match r.settings.task_sample_every {
+            0 => writeln!(out, "task metrics: off (tasks are named, not instrumented)")?,
+            1 => writeln!(out, "task metrics: every task instrumented")?,
+            n => writeln!(
+                out,
+                "task metrics: sampled, 1 in {n} tasks of each name instrumented; \
+                 means and ratios estimate all tasks, polls count the sample only"
+            )?,
+        }
         writeln!(
             out,
-            "{:<36} {:>8} {:>7} {:>10} {:>12} {:>12} {:>7}",
-            "task", "polls", "slow %", "mean poll", "first delay", "scheduled", "long %"
+            "{:<30} {:>8} {:>8} {:>9} {:>7} {:>10} {:>12} {:>12} {:>7}",
+            "task",
+            "spawned",
+            "sampled",
+            "polls",
+            "slow %",
+            "mean poll",
+            "first delay",
+            "scheduled",
+            "long %"
         )?;
         for t in &r.tasks {
             writeln!(
                 out,
-                "{:<36} {:>8} {:>6.1}% {:>8.1}µs {:>10.1}µs {:>10.1}µs {:>6.1}%",
+                "{:<30} {:>8} {:>8} {:>9} {:>6.1}% {:>8.1}µs {:>10.1}µs {:>10.1}µs {:>6.1}%",
                 t.name,
+                t.spawned,
+                t.instrumented,
                 t.polls,
                 t.slow_poll_ratio * 100.0,
                 t.mean_poll_us,
@@ -318,6 +380,22 @@ fn render_stall(s: &Stall, out: &mut String) -> fmt::Result {
     }
     if let Some(state) = &s.thread_state {
         writeln!(out, "    thread state:  {state}")?;
+    }
+    if let Some(cpu) = &s.cpu {
+        let meaning = match cpu.verdict.as_str() {
+            "preempted" => " (the OS did not run the worker: not the task's call)",
+            "on-cpu" => " (the poll computes)",
+            "blocked" => " (in a system call)",
+            _ => "",
+        };
+        writeln!(
+            out,
+            "    cpu:           {}{meaning}: on a CPU {:.0}%, waiting for one {:.0}% of {} ms",
+            cpu.verdict,
+            cpu.on_cpu_ratio * 100.0,
+            cpu.waiting_ratio * 100.0,
+            ms(cpu.window_us)
+        )?;
     }
     if let Some(note) = &s.stack_note {
         writeln!(out, "    note: {note}")?;

@@ -105,7 +105,11 @@ async fn watch_named_tasks(addr: SocketAddr) -> (Vec<u64>, u64) {
             continue;
         };
         for task in tasks.new_tasks.iter().filter(|t| is_named_task(t)) {
-            if let Some(id) = task.id.as_ref().map(|id| id.id) {
+            // Under load the server can announce a task in two updates;
+            // count each task once.
+            if let Some(id) = task.id.as_ref().map(|id| id.id)
+                && !named_ids.contains(&id)
+            {
                 named_ids.push(id);
             }
         }

@@ -110,6 +110,11 @@ fn assert_names_the_culprit(
         Some(true),
         "a thread blocked in a system call sleeps: {stall:?}"
     );
+    assert_eq!(
+        stall.cpu.as_ref().map(|c| c.verdict.as_str()),
+        Some("blocked"),
+        "a thread blocked in a system call is off the CPU: {stall:?}"
+    );
 }
 
 #[inline(never)]
@@ -225,6 +230,87 @@ fn a_cpu_bound_poll_is_reported_as_running_not_sleeping() {
         "{stall:?}"
     );
     assert!(has_frame(stall, "spin_for_100ms"), "{:#?}", stall.frames);
+    // On a CPU, or runnable and waiting for one on a loaded machine: never
+    // off the CPU.
+    let cpu = stall.cpu.as_ref().expect("a 100 ms stall is measured");
+    assert_ne!(cpu.verdict, "blocked", "{cpu:?}");
+    assert!(cpu.on_cpu_ratio + cpu.waiting_ratio > 0.5, "{cpu:?}");
+}
+
+/// Pins the calling thread to `cpu`, or back to `set`.
+fn pin_current_thread(set: &libc::cpu_set_t) {
+    // SAFETY: sched_setaffinity on the calling thread with a valid set.
+    let rc = unsafe { libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), set) };
+    assert_eq!(
+        rc,
+        0,
+        "sched_setaffinity: {}",
+        std::io::Error::last_os_error()
+    );
+}
+
+fn current_affinity() -> libc::cpu_set_t {
+    // SAFETY: an all-zero cpu_set_t is valid; sched_getaffinity fills it.
+    let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+    let rc =
+        unsafe { libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) };
+    assert_eq!(
+        rc,
+        0,
+        "sched_getaffinity: {}",
+        std::io::Error::last_os_error()
+    );
+    set
+}
+
+fn only_cpu(cpu: usize) -> libc::cpu_set_t {
+    // SAFETY: as above; CPU_SET writes one bit of the set.
+    let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+    unsafe { libc::CPU_SET(cpu, &mut set) };
+    set
+}
+
+#[test]
+fn a_worker_the_os_does_not_run_is_reported_as_preempted() {
+    let all = current_affinity();
+    let cpu = (0..libc::CPU_SETSIZE as usize)
+        // SAFETY: CPU_ISSET reads one bit of a valid set.
+        .find(|&c| unsafe { libc::CPU_ISSET(c, &all) })
+        .expect("at least one CPU");
+    // Three threads that only spin, sharing one CPU with the worker: the
+    // worker is runnable all along but gets about a quarter of the CPU.
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let hogs: Vec<_> = (0..3)
+        .map(|_| {
+            let stop = Arc::clone(&stop);
+            std::thread::spawn(move || {
+                pin_current_thread(&only_cpu(cpu));
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    std::hint::spin_loop();
+                }
+            })
+        })
+        .collect();
+    let (report, _) = run_blocking_task("crowded-out", move || {
+        pin_current_thread(&only_cpu(cpu));
+        spin_for_100ms();
+        pin_current_thread(&all);
+    });
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for hog in hogs {
+        hog.join().expect("hog thread");
+    }
+    let stall = the_stall_of(&report, "crowded-out");
+    let cpu = stall.cpu.as_ref().expect("a 100 ms stall is measured");
+    assert_eq!(cpu.verdict, "preempted", "{stall:?}");
+    assert!(cpu.waiting_ratio > cpu.on_cpu_ratio, "{cpu:?}");
+    assert!(
+        report
+            .render_table()
+            .contains("preempted (the OS did not run the worker"),
+        "{}",
+        report.render_table()
+    );
 }
 
 #[test]
@@ -254,7 +340,12 @@ fn many_short_polls_raise_no_stall_but_a_real_one_still_does() {
         .iter()
         .find(|t| t.name == "short-polls")
         .expect("task metrics");
-    assert!(short.polls >= 200 * 200, "the workload polled: {short:?}");
+    // One task in `DEFAULT_TASK_SAMPLE_EVERY` carries the TaskMonitor.
+    assert_eq!(short.spawned, 200, "{short:?}");
+    assert!(
+        short.instrumented > 0 && short.polls >= short.instrumented * 200,
+        "the sampled tasks polled: {short:?}"
+    );
     assert_eq!(busy.stall_count, 0, "false stalls: {:#?}", busy.stalls);
 
     // Same monitor, same thresholds: a genuinely blocking poll is caught.

@@ -1,27 +1,37 @@
 //! The stall watchdog: which poll is stuck right now, and where.
 //!
+//! The poll hooks only *count* polls; an OS thread measures time. (Go's
+//! runtime finds long-running goroutines the same way: `sysmon` watches each
+//! processor's scheduling tick.)
+//!
 //! - **Poll hooks** (`on_before_task_poll` / `on_after_task_poll`, which need
 //!   `--cfg tokio_unstable`) keep, per thread that polls tasks, a
-//!   [`WorkerSlot`]: the running task's id, spawn location and start time,
-//!   published through atomics with a sequence counter (a seqlock, so the
-//!   watchdog never reads a torn record). The hooks take no lock on the fast
-//!   path; they lock the stall ring only after a poll that exceeded the
-//!   threshold.
+//!   [`WorkerSlot`]: a poll sequence number and the running task's id, spawn
+//!   location and worker index, published through atomics under that
+//!   sequence number (a seqlock, so the watchdog never reads a torn record).
+//!   The hooks read no clock, take no lock and touch no reference count:
+//!   the before-poll hook is one thread-local read and a few plain stores,
+//!   the after-poll hook one thread-local read, two loads and one store.
 //! - The **watchdog thread** (an OS thread, so it runs while every worker is
-//!   stuck) scans the slots every `threshold / 4`. A poll running longer than
-//!   the threshold becomes a [`Stall`]: it signals the stuck thread to take
-//!   its stack (see `stack`), symbolises it, logs a `WARN` event and stores it.
-//! - When the long poll returns, the after-poll hook completes the record
-//!   with the full duration (or creates it, if the poll ended before the
-//!   watchdog's next scan) and logs the final `WARN`.
+//!   stuck) scans the slots every `threshold / 4` and notes when it first saw
+//!   each poll running. The same poll still running a threshold later is a
+//!   [`Stall`]: it signals the stuck thread to take its stack (see `stack`),
+//!   symbolises it, logs a `WARN` event and stores it. Durations are measured
+//!   from the first scan that saw the poll: never overstated, whatever the
+//!   load (no false stall), and short by at most one scan interval; a poll
+//!   between 1 and 1.25 thresholds long may go unreported.
+//! - Once a poll is a stall, its after-poll hook reads the clock (the only
+//!   clock read on a worker), so the stall's end is exact; the watchdog closes
+//!   the record at its next scan and logs the final `WARN`.
 //! - Stalls live in a bounded ring; the total and the number pushed out are
 //!   counted.
 
+mod cpu;
 pub(crate) mod stack;
 mod symbols;
 
-use std::cell::RefCell;
-use std::collections::VecDeque;
+use std::cell::{Cell, RefCell};
+use std::collections::{HashMap, VecDeque};
 use std::panic::Location;
 use std::sync::atomic::{
     AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering, fence,
@@ -38,32 +48,50 @@ use crate::report::Stall;
 
 const NO_WORKER: usize = usize::MAX;
 
+/// `WorkerSlot::seq` is `4n` between polls, `4n + 1` while the before-poll
+/// hook writes the record of the next poll and `4n + 2` while it runs: each
+/// poll has its own `seq`, and the watchdog tells polls apart by it.
+const SEQ_STEP: u64 = 4;
+const SEQ_WRITING: u64 = 1;
+const SEQ_RUNNING: u64 = 2;
+
+/// The before-poll hook refreshes the thread's tokio worker index every this
+/// many polls (a thread-local lookup in tokio; the index of a thread changes
+/// only when `block_in_place` hands a worker to another thread).
+const WORKER_INDEX_EVERY: u64 = 64;
+
+/// The `seq` value between polls at or after `seq`.
+const fn idle_seq(seq: u64) -> u64 {
+    seq.next_multiple_of(SEQ_STEP)
+}
+
 /// What one thread that polls tasks is doing, readable from any thread.
+/// The hooks of the owning thread write the poll record; the watchdog
+/// writes `stalled_seq`, `stall_end_ticks`' reset and `max_poll_ns`.
 #[derive(Debug)]
 pub(crate) struct WorkerSlot {
     uid: u64,
     tid: i32,
     thread_name: String,
-    /// Odd while the poll record is being written.
     seq: AtomicU64,
-    /// Clock ns at poll start; 0 when no poll runs.
-    poll_start_ticks: AtomicU64,
     task_id: AtomicU64,
     spawned_at: AtomicPtr<Location<'static>>,
     worker_index: AtomicUsize,
     /// The running task's interned name (`names::UNNAMED` if none), set by
     /// `names::Named` right after the before-poll hook.
     name: AtomicU32,
+    /// The `seq` of the running poll once the watchdog calls it a stall; its
+    /// after-poll hook then stores the clock in `stall_end_ticks`.
+    stalled_seq: AtomicU64,
+    stall_end_ticks: AtomicU64,
+    /// The longest poll the watchdog saw on this thread.
     max_poll_ns: AtomicU64,
-    /// The `seq` of the last poll the watchdog reported (each stall once).
-    reported_seq: AtomicU64,
 }
 
-/// A consistent copy of a slot's current poll.
+/// A consistent copy of a slot's running poll.
 #[derive(Clone, Copy, Debug)]
 struct PollRecord {
     seq: u64,
-    start_ticks: u64,
     task_id: u64,
     spawned_at: Option<&'static Location<'static>>,
     worker: Option<usize>,
@@ -71,54 +99,86 @@ struct PollRecord {
 }
 
 impl WorkerSlot {
-    fn begin_poll(&self, now_ticks: u64, task_id: u64, spawned_at: &'static Location<'static>) {
-        let seq = self.seq.load(Ordering::Relaxed);
-        self.seq.store(seq + 1, Ordering::Relaxed);
+    fn new(uid: u64) -> Self {
+        Self {
+            uid,
+            tid: stack::current_tid(),
+            thread_name: std::thread::current()
+                .name()
+                .unwrap_or("unnamed")
+                .to_owned(),
+            seq: AtomicU64::new(0),
+            task_id: AtomicU64::new(0),
+            spawned_at: AtomicPtr::new(std::ptr::null_mut()),
+            worker_index: AtomicUsize::new(NO_WORKER),
+            name: AtomicU32::new(UNNAMED),
+            stalled_seq: AtomicU64::new(u64::MAX),
+            stall_end_ticks: AtomicU64::new(0),
+            max_poll_ns: AtomicU64::new(0),
+        }
+    }
+
+    /// The before-poll hook's work: publish the record of a new poll.
+    #[inline]
+    fn begin_poll(&self, task_id: u64, spawned_at: &'static Location<'static>) {
+        // Only this thread writes `seq`, so its own relaxed read is current.
+        let idle = idle_seq(self.seq.load(Ordering::Relaxed));
+        self.seq.store(idle + SEQ_WRITING, Ordering::Relaxed);
         fence(Ordering::Release);
         self.task_id.store(task_id, Ordering::Relaxed);
         self.spawned_at
             .store(std::ptr::from_ref(spawned_at).cast_mut(), Ordering::Relaxed);
-        let worker = tokio::runtime::worker_index().unwrap_or(NO_WORKER);
-        self.worker_index.store(worker, Ordering::Relaxed);
+        if idle.is_multiple_of(WORKER_INDEX_EVERY * SEQ_STEP) {
+            let worker = tokio::runtime::worker_index().unwrap_or(NO_WORKER);
+            self.worker_index.store(worker, Ordering::Relaxed);
+        }
         self.name.store(UNNAMED, Ordering::Relaxed);
-        self.poll_start_ticks.store(now_ticks, Ordering::Relaxed);
-        self.seq.store(seq + 2, Ordering::Release);
+        self.seq.store(idle + SEQ_RUNNING, Ordering::Release);
     }
 
-    /// Ends the poll; returns its record and duration in ticks.
-    fn end_poll(&self, now_ticks: u64) -> Option<(PollRecord, u64)> {
-        // Only this thread writes the slot, so its own reads are consistent.
-        let record = self.read()?;
-        self.poll_start_ticks.store(0, Ordering::Release);
-        Some((record, now_ticks.saturating_sub(record.start_ticks)))
+    /// The after-poll hook's work: end the poll; time it only if the
+    /// watchdog has called it a stall.
+    #[inline]
+    fn end_poll(&self, clock: &Clock) {
+        let seq = self.seq.load(Ordering::Relaxed);
+        if self.stalled_seq.load(Ordering::Acquire) == seq {
+            self.end_stalled_poll(clock);
+        }
+        self.seq.store(idle_seq(seq), Ordering::Release);
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn end_stalled_poll(&self, clock: &Clock) {
+        self.stall_end_ticks
+            .store(clock.now_ticks(), Ordering::Relaxed);
     }
 
     fn note_poll_duration(&self, duration_ns: u64) {
-        // Only this thread raises the maximum (a reset may race and lose one
-        // sample), so a plain load and store is enough: no locked instruction.
-        if duration_ns > self.max_poll_ns.load(Ordering::Relaxed) {
-            self.max_poll_ns.store(duration_ns, Ordering::Relaxed);
-        }
+        self.max_poll_ns.fetch_max(duration_ns, Ordering::Relaxed);
+    }
+
+    /// Whether poll `seq` is still the one running.
+    fn still_running(&self, seq: u64) -> bool {
+        self.seq.load(Ordering::Acquire) == seq
     }
 
     /// The running poll, if any, read without tearing.
     fn read(&self) -> Option<PollRecord> {
         let before = self.seq.load(Ordering::Acquire);
-        if before % 2 == 1 {
+        if before % SEQ_STEP != SEQ_RUNNING {
             return None;
         }
-        let start_ticks = self.poll_start_ticks.load(Ordering::Relaxed);
         let task_id = self.task_id.load(Ordering::Relaxed);
         let spawned_at = self.spawned_at.load(Ordering::Relaxed);
         let worker = self.worker_index.load(Ordering::Relaxed);
         let name = self.name.load(Ordering::Relaxed);
         fence(Ordering::Acquire);
-        if self.seq.load(Ordering::Relaxed) != before || start_ticks == 0 {
+        if self.seq.load(Ordering::Relaxed) != before {
             return None;
         }
         Some(PollRecord {
             seq: before,
-            start_ticks,
             task_id,
             // SAFETY: only `&'static Location` values are ever stored.
             spawned_at: unsafe { spawned_at.as_ref() },
@@ -192,84 +252,64 @@ impl WatchdogState {
         }
     }
 
-    fn register_current_thread(self: &Arc<Self>) -> Arc<WorkerSlot> {
-        let slot = Arc::new(WorkerSlot {
-            uid: self.next_slot_uid.fetch_add(1, Ordering::Relaxed),
-            tid: stack::current_tid(),
-            thread_name: std::thread::current()
-                .name()
-                .unwrap_or("unnamed")
-                .to_owned(),
-            seq: AtomicU64::new(0),
-            poll_start_ticks: AtomicU64::new(0),
-            task_id: AtomicU64::new(0),
-            spawned_at: AtomicPtr::new(std::ptr::null_mut()),
-            worker_index: AtomicUsize::new(NO_WORKER),
-            name: AtomicU32::new(UNNAMED),
-            max_poll_ns: AtomicU64::new(0),
-            reported_seq: AtomicU64::new(u64::MAX),
-        });
-        lock(&self.slots).push(Arc::clone(&slot));
-        slot
+    /// The first poll of this monitor on this thread: a new slot, kept alive
+    /// by the thread's registration. `None` while the thread is exiting.
+    #[cold]
+    #[inline(never)]
+    fn register_current_thread(self: &Arc<Self>) -> Option<*const WorkerSlot> {
+        let slot = Arc::new(WorkerSlot::new(
+            self.next_slot_uid.fetch_add(1, Ordering::Relaxed),
+        ));
+        let ptr = Arc::as_ptr(&slot);
+        REGISTRATION
+            .try_with(|cell| {
+                let mut current = cell.try_borrow_mut().ok()?;
+                lock(&self.slots).push(Arc::clone(&slot));
+                // A thread polls for one runtime at a time; a new monitor on
+                // this thread (sequential current-thread runtimes) replaces
+                // the old one, whose registration clears `CURRENT` as it drops.
+                *current = Some(SlotRegistration {
+                    slot,
+                    state: Arc::downgrade(self),
+                });
+                CURRENT.set((self.monitor_uid, ptr));
+                Some(ptr)
+            })
+            .ok()
+            .flatten()
     }
 
     fn unregister(&self, slot_uid: u64) {
         lock(&self.slots).retain(|s| s.uid != slot_uid);
     }
 
+    #[inline]
     pub(crate) fn before_poll(self: &Arc<Self>, meta: &tokio::runtime::TaskMeta<'_>) {
-        let now = self.clock.now_ticks();
-        let task_id = task_id_u64(meta.id());
-        with_current_slot(self, |slot| {
-            slot.begin_poll(now, task_id, meta.spawned_at())
-        });
+        let (uid, slot) = CURRENT.get();
+        let slot = if uid == self.monitor_uid {
+            slot
+        } else {
+            match self.register_current_thread() {
+                Some(slot) => slot,
+                None => return,
+            }
+        };
+        // SAFETY: `CURRENT` holds a pointer into the `Arc` owned by this
+        // thread's `REGISTRATION`, and is cleared before that `Arc` drops.
+        let slot = unsafe { &*slot };
+        slot.begin_poll(task_id_u64(meta.id()), meta.spawned_at());
     }
 
-    pub(crate) fn after_poll(self: &Arc<Self>) {
-        let now = self.clock.now_ticks();
-        let stalled = with_current_slot(self, |slot| {
-            let (record, ticks) = slot.end_poll(now)?;
-            let duration_ns = self.clock.ticks_to_ns(ticks);
-            slot.note_poll_duration(duration_ns);
-            // The common case ends here, without touching a reference count.
-            (duration_ns >= self.threshold_ns).then(|| (Arc::clone(slot), record, duration_ns))
-        });
-        if let Some((slot, record, duration_ns)) = stalled.flatten() {
-            self.complete_stall(&slot, &record, duration_ns);
+    #[inline]
+    pub(crate) fn after_poll(&self) {
+        let (uid, slot) = CURRENT.get();
+        if uid == self.monitor_uid {
+            // SAFETY: as in `before_poll`.
+            unsafe { &*slot }.end_poll(&self.clock);
         }
     }
 
-    /// The after-poll side of a stall: fills in the duration of the record
-    /// the watchdog created, or records a poll it did not get to see.
-    fn complete_stall(&self, slot: &WorkerSlot, record: &PollRecord, duration_ns: u64) {
-        let duration_us = duration_ns / 1_000;
-        let mut ring = lock(&self.stalls);
-        let stall = match ring.find_mut(slot.uid, record.seq) {
-            Some(stall) => {
-                stall.duration_us = duration_us;
-                stall.in_progress = false;
-                if !stack_settled(stall) {
-                    // The symboliser logs this stall once it has named the call.
-                    return;
-                }
-                stall.clone()
-            }
-            None => {
-                let mut stall = self.new_stall(slot, record, duration_us);
-                stall.in_progress = false;
-                stall.stack_note = Some(
-                    "the poll returned before the watchdog's next scan; no stack was taken"
-                        .to_owned(),
-                );
-                ring.push(slot.uid, record.seq, stall.clone());
-                stall
-            }
-        };
-        drop(ring);
-        warn_stall(&stall, "blocked");
-    }
-
-    fn new_stall(&self, slot: &WorkerSlot, record: &PollRecord, duration_us: u64) -> Stall {
+    fn new_stall(&self, slot: &WorkerSlot, record: &PollRecord, first_seen: u64) -> Stall {
         Stall {
             worker: record.worker,
             thread: slot.thread_name.clone(),
@@ -279,8 +319,8 @@ impl WatchdogState {
                 || "unknown".to_owned(),
                 |l| format!("{}:{}:{}", l.file(), l.line(), l.column()),
             ),
-            started_at_us: self.clock.ticks_to_ns(record.start_ticks) / 1_000,
-            duration_us,
+            started_at_us: self.clock.ticks_to_ns(first_seen) / 1_000,
+            duration_us: 0,
             in_progress: true,
             frames: Vec::new(),
             blocking_call: None,
@@ -288,27 +328,55 @@ impl WatchdogState {
             caller_location: None,
             stack_note: None,
             thread_state: None,
+            cpu: None,
         }
     }
 
-    /// One watchdog scan over all slots: a poll past the threshold gets a
-    /// stall record and its raw stack, which `symbolise_job` names later (on
-    /// another thread, so a slow symbolisation never delays the next scan).
-    fn scan(&self, symboliser: &SyncSender<SymbolJob>) {
+    /// One watchdog scan: closes the stalls whose poll has ended, notes the
+    /// polls seen running for the first time, and turns polls running past
+    /// the threshold into stalls with their raw stack, which `symbolise_job`
+    /// names later (on another thread, so a slow symbolisation never delays
+    /// the next scan).
+    fn scan(&self, watches: &mut Watches, symboliser: &SyncSender<SymbolJob>) {
         self.clock.recalibrate();
         let now = self.clock.now_ticks();
-        for slot in self.slots() {
-            let Some(record) = slot.read() else { continue };
-            let running_ns = self
-                .clock
-                .ticks_to_ns(now.saturating_sub(record.start_ticks));
-            if running_ns < self.threshold_ns
-                || slot.reported_seq.load(Ordering::Relaxed) == record.seq
-            {
+        for watch in watches.values_mut() {
+            if !watch.stalled {
                 continue;
             }
-            slot.reported_seq.store(record.seq, Ordering::Relaxed);
-            self.open_stall(&slot, &record, running_ns);
+            if watch.slot.still_running(watch.seq) {
+                self.follow_stall(watch, now);
+            } else {
+                self.close_stall(watch);
+                watch.stalled = false;
+            }
+        }
+        let slots = self.slots();
+        watches.retain(|uid, _| slots.iter().any(|s| s.uid == *uid));
+        for slot in slots {
+            let Some(record) = slot.read() else { continue };
+            let watch = watches.entry(slot.uid).or_insert_with(|| Watch {
+                slot: Arc::clone(&slot),
+                seq: record.seq,
+                first_seen: now,
+                last_seen: now,
+                stalled: false,
+                cpu_at_stall: None,
+            });
+            if watch.seq != record.seq {
+                (watch.seq, watch.first_seen, watch.stalled) = (record.seq, now, false);
+            }
+            watch.last_seen = now;
+            let running_ns = self.clock.ticks_to_ns(now.saturating_sub(watch.first_seen));
+            slot.note_poll_duration(running_ns);
+            if watch.stalled || running_ns < self.threshold_ns {
+                continue;
+            }
+            watch.stalled = true;
+            watch.cpu_at_stall = cpu::sample(slot.tid, self.clock.ticks_to_ns(now));
+            slot.stall_end_ticks.store(0, Ordering::Relaxed);
+            slot.stalled_seq.store(record.seq, Ordering::Release);
+            self.open_stall(&slot, &record, watch.first_seen, running_ns);
             let job = self.take_stack(&slot, &record);
             if let Err(TrySendError::Full(job)) = symboliser.try_send(job) {
                 self.attach_stack(
@@ -322,14 +390,56 @@ impl WatchdogState {
         }
     }
 
-    /// Creates the record first, so the after-poll hook finds it even if the
-    /// poll ends while the stack is being taken.
-    fn open_stall(&self, slot: &WorkerSlot, record: &PollRecord, running_ns: u64) {
+    /// Creates the record first, so the scan that closes it finds it even if
+    /// the poll ends while the stack is being taken.
+    fn open_stall(&self, slot: &WorkerSlot, record: &PollRecord, first_seen: u64, running_ns: u64) {
         let mut ring = lock(&self.stalls);
         if ring.find_mut(slot.uid, record.seq).is_none() {
-            let stall = self.new_stall(slot, record, running_ns / 1_000);
+            let mut stall = self.new_stall(slot, record, first_seen);
+            stall.duration_us = running_ns / 1_000;
             ring.push(slot.uid, record.seq, stall);
         }
+    }
+
+    /// An open stall's poll is still running: update how its thread spent
+    /// the time since the stall was detected (see `cpu`).
+    fn follow_stall(&self, watch: &Watch, now: u64) {
+        let Some(first) = watch.cpu_at_stall else {
+            return;
+        };
+        let Some(share) = cpu::sample(watch.slot.tid, self.clock.ticks_to_ns(now))
+            .and_then(|last| cpu::share(first, last))
+        else {
+            return;
+        };
+        if let Some(stall) = lock(&self.stalls).find_mut(watch.slot.uid, watch.seq) {
+            stall.cpu = Some(share);
+        }
+    }
+
+    /// The poll of an open stall has ended: record its duration (exact when
+    /// its after-poll hook saw the stall flag, else up to the last scan that
+    /// saw it running) and log the final event.
+    fn close_stall(&self, watch: &Watch) {
+        let end = match watch.slot.stall_end_ticks.load(Ordering::Relaxed) {
+            0 => watch.last_seen,
+            end => end.max(watch.last_seen),
+        };
+        let duration_ns = self.clock.ticks_to_ns(end.saturating_sub(watch.first_seen));
+        watch.slot.note_poll_duration(duration_ns);
+        let mut ring = lock(&self.stalls);
+        let Some(stall) = ring.find_mut(watch.slot.uid, watch.seq) else {
+            return; // pushed out of the ring meanwhile (counted there)
+        };
+        stall.duration_us = duration_ns / 1_000;
+        stall.in_progress = false;
+        if !stack_settled(stall) {
+            // The symboliser logs this stall once it has named the call.
+            return;
+        }
+        let stall = stall.clone();
+        drop(ring);
+        warn_stall(&stall, "blocked");
     }
 
     fn take_stack(&self, slot: &WorkerSlot, record: &PollRecord) -> SymbolJob {
@@ -348,7 +458,7 @@ impl WatchdogState {
         job.raw = stack::capture(slot.tid);
         // If the poll ended while the signal was in flight, the stack shows
         // whatever ran next; keep it, but say so.
-        if job.raw.is_ok() && slot.read().map(|r| r.seq) != Some(record.seq) {
+        if job.raw.is_ok() && !slot.still_running(record.seq) {
             job.note = Some(
                 "the poll ended while the stack was being taken; frames may be from later code"
                     .to_owned(),
@@ -437,60 +547,61 @@ fn warn_stall(stall: &Stall, verb: &str) {
 
 /// Called by `names::Named` at the start of its poll, right after the
 /// before-poll hook picked this thread's slot: tags the running poll with the
-/// task's interned name.
+/// task's interned name. (On a thread whose last hooks belonged to another
+/// monitor, the name lands in that monitor's idle slot, where nothing reads it.)
+#[inline]
 pub(crate) fn publish_task_name(name: u32) {
-    let _ = CURRENT_SLOT.try_with(|cell| {
-        if let Ok(current) = cell.try_borrow()
-            && let Some(registration) = current.as_ref()
-        {
-            registration.slot.name.store(name, Ordering::Relaxed);
-        }
-    });
+    let (uid, slot) = CURRENT.get();
+    if uid != 0 {
+        // SAFETY: as in `WatchdogState::before_poll`.
+        unsafe { &*slot }.name.store(name, Ordering::Relaxed);
+    }
 }
 
 thread_local! {
-    static CURRENT_SLOT: RefCell<Option<SlotRegistration>> = const { RefCell::new(None) };
+    /// `(monitor uid, slot)` for the monitor whose hooks last ran on this
+    /// thread; `(0, null)` if none. The hooks' fast path: const-initialised
+    /// and without a destructor, so reading it is a plain thread-local load.
+    static CURRENT: Cell<(u64, *const WorkerSlot)> =
+        const { Cell::new((0, std::ptr::null())) };
+    /// Owns the slot `CURRENT` points to.
+    static REGISTRATION: RefCell<Option<SlotRegistration>> = const { RefCell::new(None) };
 }
 
-/// A thread's slot for one monitor; unregisters itself when the thread exits.
+/// A thread's slot for one monitor; unregisters itself when the thread exits
+/// or a new monitor's hooks run on the thread.
 struct SlotRegistration {
-    monitor_uid: u64,
     slot: Arc<WorkerSlot>,
     state: Weak<WatchdogState>,
 }
 
 impl Drop for SlotRegistration {
     fn drop(&mut self) {
+        // First, so no hook can reach the slot once its `Arc` is gone.
+        CURRENT.set((0, std::ptr::null()));
         if let Some(state) = self.state.upgrade() {
             state.unregister(self.slot.uid);
         }
     }
 }
 
-fn with_current_slot<R>(
-    state: &Arc<WatchdogState>,
-    f: impl FnOnce(&Arc<WorkerSlot>) -> R,
-) -> Option<R> {
-    CURRENT_SLOT
-        .try_with(|cell| {
-            let mut current = cell.borrow_mut();
-            let stale = current
-                .as_ref()
-                .is_none_or(|r| r.monitor_uid != state.monitor_uid);
-            if stale {
-                // A thread polls for one runtime at a time; a new monitor on
-                // this thread (sequential current-thread runtimes) replaces the old.
-                *current = Some(SlotRegistration {
-                    monitor_uid: state.monitor_uid,
-                    slot: state.register_current_thread(),
-                    state: Arc::downgrade(state),
-                });
-            }
-            current.as_ref().map(|r| f(&r.slot))
-        })
-        .ok()
-        .flatten()
+/// What the watchdog thread remembers about one slot between scans.
+#[derive(Debug)]
+struct Watch {
+    slot: Arc<WorkerSlot>,
+    /// The running poll last seen on the slot.
+    seq: u64,
+    /// Clock ticks at the first and the last scan that saw it running.
+    first_seen: u64,
+    last_seen: u64,
+    /// Whether it is an open stall (closed by the first scan after it ends).
+    stalled: bool,
+    /// The thread's scheduler counters when the stall was detected.
+    cpu_at_stall: Option<cpu::CpuSample>,
 }
+
+/// The watchdog thread's watches, by slot uid.
+type Watches = HashMap<u64, Watch>;
 
 /// The bounded ring of stalls, keyed for updates by `(slot, poll seq)`.
 #[derive(Debug)]
@@ -583,8 +694,14 @@ impl WatchdogThread {
         let watchdog = std::thread::Builder::new()
             .name("stallcheck-watchdog".to_owned())
             .spawn(move || {
-                while !stop_flag.load(Ordering::Acquire) {
-                    state.scan(&jobs);
+                let mut watches = Watches::new();
+                loop {
+                    let stopping = stop_flag.load(Ordering::Acquire);
+                    // After a stop, one last scan closes the stalls that ended.
+                    state.scan(&mut watches, &jobs);
+                    if stopping {
+                        break;
+                    }
                     std::thread::park_timeout(scan_every);
                 }
             })?;
@@ -629,7 +746,46 @@ mod tests {
             caller_location: None,
             stack_note: None,
             thread_state: None,
+            cpu: None,
         }
+    }
+
+    #[test]
+    fn a_slot_shows_each_poll_only_while_it_runs_under_its_own_seq() {
+        let clock = Clock::new();
+        let slot = WorkerSlot::new(1);
+        let at = Location::caller();
+        assert!(slot.read().is_none(), "no poll yet");
+
+        slot.begin_poll(7, at);
+        let first = slot.read().expect("running");
+        assert_eq!((first.task_id, first.spawned_at), (7, Some(at)));
+        assert!(slot.still_running(first.seq));
+        slot.end_poll(&clock);
+        assert!(slot.read().is_none(), "ended");
+        assert!(!slot.still_running(first.seq));
+
+        slot.begin_poll(8, at);
+        let second = slot.read().expect("running");
+        assert_ne!(first.seq, second.seq, "each poll has its own seq");
+        slot.end_poll(&clock);
+        assert_eq!(
+            slot.stall_end_ticks.load(Ordering::Relaxed),
+            0,
+            "an unflagged poll reads no clock"
+        );
+    }
+
+    #[test]
+    fn the_after_poll_hook_times_a_poll_the_watchdog_flagged() {
+        let clock = Clock::new();
+        let slot = WorkerSlot::new(1);
+        slot.begin_poll(7, Location::caller());
+        let record = slot.read().expect("running");
+        let flagged_at = clock.now_ticks();
+        slot.stalled_seq.store(record.seq, Ordering::Release);
+        slot.end_poll(&clock);
+        assert!(slot.stall_end_ticks.load(Ordering::Relaxed) >= flagged_at);
     }
 
     #[test]
