@@ -7,8 +7,10 @@
 //! reports each call, made in async context, of a crate function that
 //! blocks.
 //!
-//! CONTRACT: `solve(units, crates) -> Vec<(unit index, Finding)>`, linear in
-//! the summaries' size; deterministic for units given in the same order.
+//! CONTRACT: `solve(units, crates) -> Solution`: the findings through
+//! helpers (with their unit index) and the walker's findings an offload
+//! wrapper takes off the executor; linear in the summaries' size;
+//! deterministic for units given in the same order.
 //!
 //! Rules:
 //! - a sync function blocks if it makes a catalogued call of a propagated
@@ -22,7 +24,15 @@
 //!   (through `use`, `self`, `Self::`, type paths, known receiver types);
 //!   a method of an unknown receiver is no edge, whatever its name;
 //! - calls in closures handed to offloading calls are nobody's, and a fn
-//!   item passed by name (`spawn_blocking(helper)`) is not a call.
+//!   item passed by name (`spawn_blocking(helper)`) is not a call;
+//! - offload wrappers are inferred: a function whose parameter is only ever
+//!   handed on bare, to an offloading call or to a wrapper's offloaded
+//!   parameter (tokio's `asyncify(f)` is `spawn_blocking(f).await`), is a
+//!   wrapper for it (least fixed point: a cycle of forwards offloads
+//!   nothing). What the walker saw inside a closure handed to a crate
+//!   function (its `Guard`) is dropped when every definition of that
+//!   function is a wrapper for that argument: findings, blocking calls and
+//!   calls alike.
 //!
 //! Keys: the walker spells the crate's own items `crate::module::item`; the
 //! solver names them by crate (a package's library is one crate, whose
@@ -31,11 +41,11 @@
 //! defined more than once (`#[cfg]` alternatives) blocks if any definition
 //! does.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 
 use crate::analysis::AsyncRuntime;
-use crate::analysis::summary::{BlockingCall, Callee, FileSummary, TyExpr};
-use crate::finding::{ChainStep, Confidence, Finding};
+use crate::analysis::summary::{BlockingCall, Callee, FileSummary, Guard, TyExpr};
+use crate::finding::{ChainStep, Confidence, Finding, Span};
 use crate::rules;
 
 /// The crates of a run, by id: their names as findings show them, and the
@@ -108,9 +118,19 @@ enum Via<'a> {
     Call { next: usize, line: usize },
 }
 
-/// Solves the graph; returns the findings with the index of the unit whose
-/// file they belong to.
-pub fn solve(units: &[Unit<'_>], crates: &Crates) -> Vec<(usize, Finding)> {
+/// What the solver decides.
+#[derive(Debug, Default)]
+pub struct Solution {
+    /// The findings through helpers, with the index of the unit whose file
+    /// they belong to.
+    pub findings: Vec<(usize, Finding)>,
+    /// The walker's findings (unit index, rule, span) made in closures an
+    /// offload wrapper of the crate runs off the executor: not reported.
+    pub offloaded: HashSet<(usize, &'static str, Span)>,
+}
+
+/// Solves the graph.
+pub fn solve(units: &[Unit<'_>], crates: &Crates) -> Solution {
     let index = Index::new(units, crates);
     let nodes = &index.nodes;
     let function = |node: usize| {
@@ -118,6 +138,17 @@ pub fn solve(units: &[Unit<'_>], crates: &Crates) -> Vec<(usize, Finding)> {
         &units[unit].summary.functions[index]
     };
     let crate_of = |node: usize| units[nodes[node].0].crate_id;
+    let wrappers = offload_wrappers(&index, units);
+    // Whether code in closures with these guards runs off the executor.
+    let offloaded = |own: usize, guards: &[Guard]| {
+        guards.iter().any(|guard| {
+            let definitions = index.definitions(own, &guard.callee);
+            !definitions.is_empty()
+                && definitions
+                    .iter()
+                    .all(|&definition| wrappers.contains(&(definition, guard.arg)))
+        })
+    };
 
     // Reverse edges of the sync functions' own sync calls, in a fixed order.
     let mut callers: Vec<Vec<(usize, usize)>> = vec![Vec::new(); nodes.len()];
@@ -125,7 +156,10 @@ pub fn solve(units: &[Unit<'_>], crates: &Crates) -> Vec<(usize, Finding)> {
         if function(caller).is_async {
             continue;
         }
-        for call in function(caller).calls.iter().filter(|call| !call.in_async) {
+        let calls = function(caller).calls.iter();
+        for call in
+            calls.filter(|call| !call.in_async && !offloaded(crate_of(caller), &call.guards))
+        {
             for &callee in index.definitions(crate_of(caller), &call.callee) {
                 callers[callee].push((caller, call.span.line));
             }
@@ -139,7 +173,11 @@ pub fn solve(units: &[Unit<'_>], crates: &Crates) -> Vec<(usize, Finding)> {
     for (node, slot) in via.iter_mut().enumerate() {
         let summary = function(node);
         if !summary.is_async
-            && let Some(root) = summary.blocking.iter().min_by_key(|call| call.line)
+            && let Some(root) = summary
+                .blocking
+                .iter()
+                .filter(|call| !offloaded(crate_of(node), &call.guards))
+                .min_by_key(|call| call.line)
         {
             *slot = Some(Via::Root(root));
             queue.push_back(node);
@@ -157,7 +195,8 @@ pub fn solve(units: &[Unit<'_>], crates: &Crates) -> Vec<(usize, Finding)> {
     let mut findings = Vec::new();
     for node in 0..nodes.len() {
         let unit_index = nodes[node].0;
-        for call in function(node).calls.iter().filter(|call| call.in_async) {
+        let calls = function(node).calls.iter();
+        for call in calls.filter(|call| call.in_async && !offloaded(crate_of(node), &call.guards)) {
             let Some(&callee) = index
                 .definitions(crate_of(node), &call.callee)
                 .iter()
@@ -171,7 +210,64 @@ pub fn solve(units: &[Unit<'_>], crates: &Crates) -> Vec<(usize, Finding)> {
             findings.push((unit_index, finding));
         }
     }
-    findings
+    let mut dropped = HashSet::new();
+    for (unit_index, unit) in units.iter().enumerate() {
+        for guarded in &unit.summary.guarded {
+            if offloaded(unit.crate_id, &guarded.guards) {
+                dropped.insert((unit_index, guarded.rule, guarded.span));
+            }
+        }
+    }
+    Solution {
+        findings,
+        offloaded: dropped,
+    }
+}
+
+/// The (function, parameter) pairs that run the parameter off the
+/// executor: every use hands it, bare, to an offloading call or to a
+/// wrapper's offloaded parameter (of every definition of the callee).
+/// Counting down each pair's unresolved uses from the direct offloads
+/// yields the least fixed point: forwards in a cycle offload nothing.
+fn offload_wrappers(index: &Index<'_>, units: &[Unit<'_>]) -> HashSet<(usize, usize)> {
+    // Per (function, parameter): uses not yet known to offload.
+    let mut pending: HashMap<(usize, usize), usize> = HashMap::new();
+    // Per (callee definition, argument): the pairs forwarding to it.
+    let mut forwarders: HashMap<(usize, usize), Vec<(usize, usize)>> = HashMap::new();
+    for (node, &(unit, function)) in index.nodes.iter().enumerate() {
+        let own = units[unit].crate_id;
+        for forwarded in &units[unit].summary.functions[function].forwarded {
+            let pair = (node, forwarded.param);
+            let count = pending.entry(pair).or_default();
+            let Some((callee, arg)) = &forwarded.to else {
+                continue;
+            };
+            let definitions = index.definitions(own, callee);
+            // A callee outside the graph never offloads.
+            *count += definitions.len().max(1);
+            for &definition in definitions {
+                forwarders.entry((definition, *arg)).or_default().push(pair);
+            }
+        }
+    }
+    let mut queue: VecDeque<(usize, usize)> = pending
+        .iter()
+        .filter(|&(_, &count)| count == 0)
+        .map(|(&pair, _)| pair)
+        .collect();
+    let mut wrappers = HashSet::new();
+    while let Some(pair) = queue.pop_front() {
+        wrappers.insert(pair);
+        for &forwarder in forwarders.get(&pair).map_or(&[][..], Vec::as_slice) {
+            if let Some(count) = pending.get_mut(&forwarder) {
+                *count -= 1;
+                if *count == 0 {
+                    queue.push_back(forwarder);
+                }
+            }
+        }
+    }
+    wrappers
 }
 
 /// How many aliases of aliases are followed (guards against alias cycles).
@@ -411,12 +507,18 @@ mod tests {
     type SpecFile<'a> = (&'a str, &'a [&'a str], &'a str);
 
     /// Analyses the files as one crate `app` and solves the graph; the
-    /// findings as `path:line:rule`, sorted.
+    /// graph's findings, sorted.
     fn findings(files: &[SpecFile<'_>]) -> Vec<Finding> {
+        pipeline(files).1
+    }
+
+    /// The walker's findings (what the solution does not take off the
+    /// executor) and the graph's, each sorted: what the driver reports.
+    fn pipeline(files: &[SpecFile<'_>]) -> (Vec<Finding>, Vec<Finding>) {
         let catalog = Catalog::builtin();
         let mut crates = Crates::default();
         let app = crates.add("app", true);
-        let summaries: Vec<FileSummary> = files
+        let analyses: Vec<crate::analysis::FileAnalysis> = files
             .iter()
             .map(|(path, module_path, source)| {
                 let module_path: Vec<String> = module_path.iter().map(|s| s.to_string()).collect();
@@ -430,10 +532,12 @@ mod tests {
                     module_path: &module_path,
                     workspace_crates: &[],
                 };
-                analyze_file(source, &ctx)
-                    .expect("spec source parses")
-                    .summary
+                analyze_file(source, &ctx).expect("spec source parses")
             })
+            .collect();
+        let summaries: Vec<FileSummary> = analyses
+            .iter()
+            .map(|analysis| analysis.summary.clone())
             .collect();
         let units: Vec<Unit<'_>> = files
             .iter()
@@ -445,12 +549,39 @@ mod tests {
                 summary,
             })
             .collect();
-        let mut findings: Vec<Finding> = solve(&units, &crates)
+        let solution = solve(&units, &crates);
+        let mut walked: Vec<Finding> = analyses
+            .into_iter()
+            .enumerate()
+            .flat_map(|(index, analysis)| {
+                let offloaded = &solution.offloaded;
+                analysis.findings.into_iter().filter(move |finding| {
+                    !offloaded.contains(&(index, finding.rule, finding.span))
+                })
+            })
+            .collect();
+        let mut graph: Vec<Finding> = solution
+            .findings
             .into_iter()
             .map(|(_, finding)| finding)
             .collect();
-        findings.sort_by(|a, b| (&a.path, a.span).cmp(&(&b.path, b.span)));
-        findings
+        for findings in [&mut walked, &mut graph] {
+            findings.sort_by(|a, b| (&a.path, a.span).cmp(&(&b.path, b.span)));
+        }
+        (walked, graph)
+    }
+
+    /// Asserts every reported finding, the walker's and the graph's, as
+    /// `path:line:rule` sorted by position.
+    fn check_reported(source: &str, expected: &[&str]) {
+        let (walked, graph) = pipeline(&[("src/lib.rs", &[], source)]);
+        let mut found: Vec<&Finding> = walked.iter().chain(&graph).collect();
+        found.sort_by(|a, b| (&a.path, a.span).cmp(&(&b.path, b.span)));
+        let found: Vec<String> = found
+            .iter()
+            .map(|finding| format!("{}:{}:{}", finding.path, finding.span.line, finding.rule))
+            .collect();
+        assert_eq!(found, expected, "\nsource:\n{source}");
     }
 
     fn check(files: &[SpecFile<'_>], expected: &[&str]) {
@@ -696,6 +827,143 @@ mod tests {
             "mod util { pub fn sleep(_: u64) {} }\nuse util::sleep;\n\
              async fn run() {\n    sleep(1);\n}\n",
             &[],
+        );
+    }
+
+    // Offload wrappers, inferred.
+
+    /// tokio's `asyncify` (src/fs/mod.rs): every `tokio::fs` function hands
+    /// its `std::fs` call to it in a closure.
+    const ASYNCIFY: &str = "use std::io;\n\
+        async fn asyncify<F, T>(f: F) -> io::Result<T>\n\
+        where\n    F: FnOnce() -> io::Result<T> + Send + 'static,\n    T: Send + 'static,\n\
+        {\n    match tokio::task::spawn_blocking(f).await {\n        Ok(res) => res,\n        \
+        Err(_) => Err(io::Error::other(\"background task failed\")),\n    }\n}\n";
+
+    #[test]
+    fn a_closure_handed_to_an_asyncify_wrapper_runs_off_the_executor() {
+        check_reported(
+            &format!(
+                "{ASYNCIFY}\
+                 pub async fn read(path: String) -> io::Result<Vec<u8>> {{\n\
+                 \x20   asyncify(move || std::fs::read(path)).await\n}}\n\
+                 fn load() -> io::Result<Vec<u8>> {{ std::fs::read(\"a\") }}\n\
+                 pub async fn load_async() -> io::Result<Vec<u8>> {{\n\
+                 \x20   asyncify(move || load()).await\n}}\n"
+            ),
+            &[],
+        );
+    }
+
+    #[test]
+    fn a_wrapper_of_a_wrapper_offloads_through_paths_and_methods() {
+        check_reported(
+            "fn offload<F: FnOnce() + Send + 'static>(f: F) { tokio::task::spawn_blocking(f); }\n\
+             fn outer<F: FnOnce() + Send + 'static>(f: F) { offload(f) }\n\
+             struct Pool;\n\
+             impl Pool { fn run<F: FnOnce() + Send + 'static>(&self, f: F) { outer(f) } }\n\
+             async fn go(pool: &Pool) {\n\
+                 outer(|| std::thread::sleep(d));\n\
+                 pool.run(move || { std::fs::read(p); });\n\
+                 Pool::run(pool, move || { std::fs::read(p); });\n\
+             }\n",
+            &[],
+        );
+    }
+
+    #[test]
+    fn a_method_on_a_receiver_typed_by_another_file_offloads_too() {
+        let (walked, graph) = pipeline(&[
+            (
+                "src/lib.rs",
+                &[],
+                "mod pool;\n\
+                 impl pool::Server {\n\
+                 \x20   async fn handle(&self) {\n\
+                 \x20       self.pool.run(move || { std::fs::read(p); });\n\
+                 \x20       self.pool.run_here(move || { std::fs::read(p); });\n\
+                 \x20   }\n}\n",
+            ),
+            (
+                "src/pool.rs",
+                &["pool"],
+                "pub struct Server { pub pool: Pool }\npub struct Pool;\n\
+                 impl Pool {\n\
+                 \x20   pub fn run<F: FnOnce() + Send + 'static>(&self, f: F) { tokio::task::spawn_blocking(f); }\n\
+                 \x20   pub fn run_here<F: FnOnce()>(&self, f: F) { f() }\n}\n",
+            ),
+        ]);
+        let lines: Vec<usize> = walked.iter().map(|finding| finding.span.line).collect();
+        assert_eq!(lines, [5], "{walked:#?}");
+        assert!(graph.is_empty(), "{graph:#?}");
+    }
+
+    #[test]
+    fn a_function_that_calls_its_closure_runs_it_on_the_executor() {
+        check_reported(
+            "fn run<F: FnOnce()>(f: F) { f() }\n\
+             fn either<F: FnOnce() + Send + 'static>(f: F, inline: bool) {\n\
+                 if inline { f() } else { tokio::task::spawn_blocking(f); }\n\
+             }\n\
+             async fn go() {\n\
+                 run(|| std::thread::sleep(d));\n\
+                 either(|| std::thread::sleep(d), false);\n\
+             }\n",
+            &["src/lib.rs:6:blocking-sleep", "src/lib.rs:7:blocking-sleep"],
+        );
+    }
+
+    #[test]
+    fn a_wrapper_offloads_only_the_parameter_it_hands_on() {
+        check_reported(
+            "fn second<F: FnOnce(), G: FnOnce() + Send + 'static>(first: F, second: G) {\n\
+                 first();\n    tokio::task::spawn_blocking(second);\n}\n\
+             async fn go() {\n\
+                 second(\n\
+                     || std::thread::sleep(d),\n\
+                     || std::thread::sleep(d),\n\
+                 );\n\
+             }\n",
+            &["src/lib.rs:7:blocking-sleep"],
+        );
+    }
+
+    #[test]
+    fn forwards_in_a_cycle_and_shadowed_parameters_offload_nothing() {
+        check_reported(
+            "fn ping<F: FnOnce()>(f: F) { pong(f) }\n\
+             fn pong<F: FnOnce()>(f: F) { ping(f) }\n\
+             fn shadowed<F: FnOnce() + Send + 'static>(f: F) {\n\
+                 let f = move || f();\n    tokio::task::spawn_blocking(f);\n}\n\
+             async fn go() {\n\
+                 ping(|| std::thread::sleep(d));\n\
+                 shadowed(|| std::thread::sleep(d));\n\
+             }\n",
+            &["src/lib.rs:8:blocking-sleep", "src/lib.rs:9:blocking-sleep"],
+        );
+    }
+
+    #[test]
+    fn a_sync_helper_that_offloads_through_a_wrapper_does_not_block() {
+        check_reported(
+            "fn offload<F: FnOnce() + Send + 'static>(f: F) { std::thread::spawn(f); }\n\
+             fn run<F: FnOnce()>(f: F) { f() }\n\
+             fn save_later() { offload(|| { std::fs::write(p, b); }) }\n\
+             fn save_now() { run(|| { std::fs::write(p, b); }) }\n\
+             async fn go() {\n    save_later();\n    save_now();\n}\n",
+            &["src/lib.rs:7:blocking-fs"],
+        );
+    }
+
+    #[test]
+    fn an_async_block_made_in_a_wrapped_closure_runs_on_the_executor() {
+        check_reported(
+            "fn offload<F: FnOnce() -> R + Send + 'static, R: Send + 'static>(f: F) {\n\
+             \x20   tokio::task::spawn_blocking(f);\n}\n\
+             async fn go() {\n\
+             \x20   offload(|| async { std::thread::sleep(d) });\n\
+             \x20   offload(|| std::thread::sleep(d));\n}\n",
+            &["src/lib.rs:5:blocking-sleep"],
         );
     }
 }

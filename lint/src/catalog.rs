@@ -27,6 +27,22 @@ const BUILTIN: &str = include_str!("../catalog.toml");
 pub struct Entry {
     pub rule: &'static Rule,
     pub severity: Severity,
+    /// When a call of the path waits (`blocks` in `lint/catalog.toml`).
+    pub blocks: Blocks,
+}
+
+/// When a call of a blocking path waits.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Blocks {
+    /// Every call may wait.
+    #[default]
+    Always,
+    /// Only while resolving a host name: the call takes a `ToSocketAddrs`
+    /// address as its last argument and otherwise returns at once (a
+    /// `bind(2)`, a UDP `connect(2)` that only records the peer). A call
+    /// whose address is already an IP socket address never waits.
+    OnNameResolution,
 }
 
 /// A mechanically safe rewrite of a blocking call (`[fixes]`, `--fix`).
@@ -120,11 +136,37 @@ struct GuardsFile {
     types: Vec<String>,
 }
 
+/// A `[blocking]` value: a rule id, or a table with the rule and more.
 #[derive(Deserialize)]
 #[serde(untagged)]
 enum EntryFile {
     Rule(String),
-    WithSeverity { rule: String, severity: String },
+    Table(toml::Table),
+}
+
+/// The table form of a `[blocking]` value; parsed on its own (not as an
+/// untagged variant) so an unknown key is an error that names it.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EntryTable {
+    rule: String,
+    severity: Option<String>,
+    #[serde(default)]
+    blocks: Blocks,
+}
+
+impl EntryFile {
+    fn into_table(self, path: &str) -> Result<EntryTable, String> {
+        match self {
+            EntryFile::Rule(rule) => Ok(EntryTable {
+                rule,
+                severity: None,
+                blocks: Blocks::Always,
+            }),
+            EntryFile::Table(table) => EntryTable::deserialize(table)
+                .map_err(|error| format!("[blocking] `{path}`: {error}")),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -200,17 +242,15 @@ impl Catalog {
         let mut entries: Vec<_> = file.blocking.into_iter().collect();
         entries.sort_by(|a, b| a.0.cmp(&b.0));
         for (path, entry) in entries {
-            let (rule_id, severity) = match entry {
-                EntryFile::Rule(rule) => (rule, None),
-                EntryFile::WithSeverity { rule, severity } => (rule, Some(severity)),
-            };
-            let severity = severity
+            let entry = entry.into_table(&path)?;
+            let severity = entry
+                .severity
                 .map(|text| {
                     Severity::parse(&text)
                         .ok_or_else(|| format!("`{path}`: unknown severity `{text}`"))
                 })
                 .transpose()?;
-            catalog.insert(&path, &rule_id, severity)?;
+            catalog.insert(&path, &entry.rule, severity, entry.blocks)?;
             if let Some((owner, method)) = path.rsplit_once("::")
                 && traits.contains(owner)
             {
@@ -243,7 +283,7 @@ impl Catalog {
     /// Adds a blocking path (user `blocking.extra`). `path` is a full path
     /// such as `mycrate::db::query`, or `prefix::*` for everything under it.
     pub fn add(&mut self, path: &str, rule_id: &str) -> Result<(), String> {
-        self.insert(path, rule_id, None)?;
+        self.insert(path, rule_id, None, Blocks::Always)?;
         if let Some(rule) = rules::find(rule_id) {
             self.user_entries.push(UserEntry::Blocking {
                 path: path.to_string(),
@@ -336,14 +376,21 @@ impl Catalog {
         path: &str,
         rule_id: &str,
         severity: Option<Severity>,
+        blocks: Blocks,
     ) -> Result<(), String> {
         let rule = rules::find(rule_id).ok_or_else(|| {
             format!("`{path}`: unknown rule `{rule_id}` (see `stallcheck rules`)")
         })?;
         validate_path(path)?;
+        if blocks == Blocks::OnNameResolution && path.ends_with("::*") {
+            return Err(format!(
+                "`{path}`: `blocks = \"on-name-resolution\"` needs one function, not a wildcard"
+            ));
+        }
         let entry = Entry {
             rule,
             severity: severity.unwrap_or(rule.default_severity),
+            blocks,
         };
         match path.strip_suffix("::*") {
             Some(prefix) => {
@@ -553,9 +600,7 @@ mod tests {
     fn every_builtin_entry_names_a_known_rule() {
         let file: CatalogFile = toml::from_str(BUILTIN).unwrap();
         for (path, entry) in file.blocking {
-            let rule = match entry {
-                EntryFile::Rule(rule) | EntryFile::WithSeverity { rule, .. } => rule,
-            };
+            let rule = entry.into_table(&path).unwrap().rule;
             assert!(
                 rules::find(&rule).is_some(),
                 "`{path}` names unknown rule `{rule}`"
@@ -718,6 +763,55 @@ mod tests {
             with_fix(r#""std::fs::read_dir" = { with = "tokio::fs::read_dir", feature = "fs", runtime = "tokio" }"#)
                 .unwrap_err()
                 .contains("unknown field `runtime`")
+        );
+    }
+
+    #[test]
+    fn bind_and_udp_connect_block_only_on_name_resolution() {
+        let catalog = Catalog::builtin();
+        let blocks = |path: &str| catalog.lookup(path).map(|entry| entry.blocks);
+        assert_eq!(
+            blocks("std::net::TcpListener::bind"),
+            Some(Blocks::OnNameResolution)
+        );
+        assert_eq!(
+            blocks("std::net::UdpSocket::connect"),
+            Some(Blocks::OnNameResolution)
+        );
+        // The TCP handshake and a full send buffer wait whatever the address.
+        assert_eq!(blocks("std::net::TcpStream::connect"), Some(Blocks::Always));
+        assert_eq!(blocks("std::net::UdpSocket::send_to"), Some(Blocks::Always));
+    }
+
+    #[test]
+    fn bad_blocking_tables_name_the_key_or_value() {
+        let with_entry = |entry: &str| {
+            Catalog::from_toml(&BUILTIN.replace("[blocking]\n", &format!("[blocking]\n{entry}\n")))
+                .map(|_| ())
+        };
+        assert!(
+            with_entry(
+                r#""a::b" = { rule = "blocking-net", severity = "error", blocks = "always" }"#
+            )
+            .is_ok()
+        );
+        let unknown_key =
+            with_entry(r#""a::b" = { rule = "blocking-net", block = "on-name-resolution" }"#)
+                .unwrap_err();
+        assert!(
+            unknown_key.starts_with("[blocking] `a::b`: unknown field `block`"),
+            "{unknown_key}"
+        );
+        let unknown_value =
+            with_entry(r#""a::b" = { rule = "blocking-net", blocks = "sometimes" }"#).unwrap_err();
+        assert!(
+            unknown_value.contains("unknown variant `sometimes`"),
+            "{unknown_value}"
+        );
+        assert!(
+            with_entry(r#""a::*" = { rule = "blocking-net", blocks = "on-name-resolution" }"#)
+                .unwrap_err()
+                .contains("needs one function")
         );
     }
 

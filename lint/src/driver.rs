@@ -241,9 +241,21 @@ impl Settings {
                 summary: &file.summary,
             })
             .collect();
-        let through_helpers = callgraph::solve(&units, &crates);
+        let solution = callgraph::solve(&units, &crates);
         drop(units);
-        for (index, finding) in through_helpers {
+        // Findings in closures that an inferred offload wrapper runs off the
+        // executor go before suppressions see them (an allow covering only
+        // those is unused).
+        if !solution.offloaded.is_empty() {
+            for (index, (_, file)) in files.iter_mut().enumerate() {
+                file.findings.retain(|finding| {
+                    !solution
+                        .offloaded
+                        .contains(&(index, finding.rule, finding.span))
+                });
+            }
+        }
+        for (index, finding) in solution.findings {
             let file = &mut files[index].1;
             if !file.excluded {
                 file.findings.push(finding);

@@ -12,6 +12,8 @@ use support::{Run, assert_one_line_error, json, run_binary};
 const MANIFEST: &str = "[package]\nname = \"sample\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\ntokio = \"1\"\n";
 
 /// A crate with its own runtime wrappers, used from sync and async code.
+/// `run_offloaded` calls its closure inside another one, which offload
+/// inference does not see through: only the configuration names it.
 const LIB: &str = "\
 pub mod rt;
 
@@ -36,7 +38,7 @@ pub fn spawn_local_fn(f: impl FnOnce() + 'static) {
 }
 
 pub fn run_offloaded(f: impl FnOnce() + Send + 'static) {
-    std::thread::spawn(f);
+    std::thread::spawn(move || f());
 }
 ";
 

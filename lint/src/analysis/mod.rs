@@ -8,6 +8,8 @@
 //! `scope` resolves paths (a cheap pre-pass over items builds the file's
 //! module table, the walker pushes block scopes); `types` types receivers;
 //! `walker` is the single pass that tracks async context and reports;
+//! `socket_addr` tells the addresses that need no name resolution (for
+//! catalog entries that block only on it, `TcpListener::bind`);
 //! `macros` parses the bodies of well-known macros; `attrs` holds the
 //! attribute predicates (`#[cfg(test)]`, `#[test]`, `#[path]`, clippy's
 //! `await_holding_*` allows); `summary` is the plain data the walker
@@ -28,6 +30,7 @@ mod guards;
 mod macros;
 mod modules;
 mod scope;
+mod socket_addr;
 pub mod summary;
 #[cfg(test)]
 mod tests;

@@ -281,6 +281,14 @@ impl<'c> Resolver<'c> {
         });
         let mut scope = Scope::default();
         for item in items {
+            // `#[cfg(test)] use mocks::f;` beside `#[cfg(not(test))] use real::f;`:
+            // only the latter is compiled when tests are not linted.
+            if let Item::Use(item_use) = item
+                && !include_tests
+                && attrs::is_cfg_test(&item_use.attrs)
+            {
+                continue;
+            }
             if let Item::Mod(module) = item {
                 if !include_tests && attrs::is_cfg_test(&module.attrs) {
                     continue;

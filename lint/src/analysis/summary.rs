@@ -6,6 +6,10 @@
 //! the driver; the graph is solved over these summaries once every file is
 //! analysed, never over syntax trees.
 //!
+//! Offload wrappers are inferred from the same data: each function's
+//! parameters that it only hands on bare (`ForwardedParam`), and the
+//! `Guard`s of what was seen in closures handed to crate functions.
+//!
 //! Paths are as the file's resolver spells them: the crate's own items start
 //! with `crate::` (the file's module path included, see
 //! `FileContext::module_path`), another member's with its crate name
@@ -46,6 +50,9 @@ pub struct FileSummary {
     pub aliases: Vec<(String, String)>,
     /// (function or `Type::method` path, returned type path).
     pub returns: Vec<(String, String)>,
+    /// The walker's findings made inside closures handed to crate functions:
+    /// dropped after the solve if a guard turns out to offload its closure.
+    pub guarded: Vec<GuardedFinding>,
 }
 
 /// One function, inherent or trait method, or trait default method.
@@ -63,6 +70,40 @@ pub struct FunctionSummary {
     pub blocking: Vec<BlockingCall>,
     /// Calls to paths that may be functions of the crate.
     pub calls: Vec<CallSite>,
+    /// Parameters (by index, a `self` receiver counting as the first) the
+    /// function uses only as bare arguments of offloading calls or of crate
+    /// functions (`spawn_blocking(f)`, `inner(f)`): the solver makes it an
+    /// offload wrapper for them when every such use offloads.
+    pub forwarded: Vec<ForwardedParam>,
+}
+
+/// Where a function hands one of its parameters on, unchanged.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ForwardedParam {
+    /// Index in the function's inputs, receiver included.
+    pub param: usize,
+    /// `None`: to a known offloading call (catalog, `context.offload`).
+    /// `Some`: as argument `.1` of that crate function (receiver counted
+    /// as argument 0 of a method), an offload wrapper or not.
+    pub to: Option<(Callee, usize)>,
+}
+
+/// A closure handed to a crate function as argument `arg` (receiver
+/// counted as argument 0 of a method): what runs inside it runs off the
+/// executor if the callee turns out to be an offload wrapper for `arg`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Guard {
+    pub callee: Callee,
+    pub arg: usize,
+}
+
+/// A walker finding made inside closures handed to crate functions
+/// (innermost last): it is dropped if any of them offloads its closure.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GuardedFinding {
+    pub rule: &'static str,
+    pub span: Span,
+    pub guards: Vec<Guard>,
 }
 
 /// A catalogued blocking call in sync code.
@@ -74,6 +115,8 @@ pub struct BlockingCall {
     /// The resolved callee, `std::fs::read_to_string`.
     pub callee: String,
     pub line: usize,
+    /// Made inside closures handed to crate functions (see [`Guard`]).
+    pub guards: Vec<Guard>,
 }
 
 /// What a call names.
@@ -114,6 +157,8 @@ pub struct CallSite {
     pub context: String,
     /// The enclosing function as findings name it.
     pub function: Option<String>,
+    /// Made inside closures handed to crate functions (see [`Guard`]).
+    pub guards: Vec<Guard>,
 }
 
 /// Whether calls of `rule` make their sync caller blocking.

@@ -7,7 +7,11 @@
 //! and the `poll*` methods of `impl Future/Stream/AsyncRead/.. for ..`.
 //! Closures nested in async context inherit it, except those handed to an
 //! offloading call (`spawn_blocking`, `std::thread::spawn`, ...: catalog
-//! `[offload]`, user `context.offload`). A closure handed to a configured
+//! `[offload]`, user `context.offload`; a closure in parentheses or at the
+//! tail of a block argument is handed over too). What runs in a closure
+//! handed to a crate function is guarded by it (`summary::Guard`): the
+//! call graph drops it if that function turns out to be an offload
+//! wrapper. A closure handed to a configured
 //! executor callback (user `context.executor-callbacks`) is async context
 //! wherever it is written. Nested `fn` items start over.
 //!
@@ -39,18 +43,23 @@
 //! Only the summary is retained after the file.
 
 use proc_macro2::LineColumn;
+use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
 use syn::visit::{self, Visit};
 use syn::{
     Block, Expr, ExprCall, ExprClosure, ExprMethodCall, ImplItemFn, ItemFn, ItemImpl, ItemMod,
-    ItemTrait, Pat, Signature, Stmt, TraitItemFn,
+    ItemTrait, Pat, Signature, Stmt, Token, TraitItemFn,
 };
 
 use super::attrs;
 use super::guards::{CallId, GuardTracker, Lock};
 use super::macros::{self, MacroBody};
 use super::scope::{Ns, Resolver, Target, Ty};
-use super::summary::{self, BlockingCall, CallSite, Callee, FileSummary, FunctionSummary};
+use super::socket_addr;
+use super::summary::{
+    self, BlockingCall, CallSite, Callee, FileSummary, ForwardedParam, FunctionSummary, Guard,
+    GuardedFinding,
+};
 use super::types;
 use super::{AsyncRuntime, Edition, FileContext};
 use crate::catalog::Entry;
@@ -180,6 +189,28 @@ pub struct Walker<'c> {
     summary_fn: Option<usize>,
     /// Inside a closure handed to an offloading call: its calls are nobody's.
     off_executor: bool,
+    /// The parameters of the function being walked that a bare path names,
+    /// and where each is handed on (see `note_forwarded`).
+    params: Vec<Param>,
+    /// Bare parameter paths already counted as handed on by a call.
+    forwarded_uses: Vec<*const syn::ExprPath>,
+    /// Closures handed to crate functions, by address, until visited.
+    wrapped: Vec<(*const ExprClosure, Guard)>,
+    /// The guards of the closures being visited, outermost first: what is
+    /// found there is conditional (`GuardedFinding`, `CallSite::guards`).
+    guard_stack: Vec<Guard>,
+}
+
+/// A parameter of the function being walked, named by a plain identifier.
+struct Param {
+    name: String,
+    /// Index in the function's inputs, receiver included.
+    index: usize,
+    /// Where it is handed on unchanged (see `ForwardedParam::to`).
+    uses: Vec<Option<(Callee, usize)>>,
+    /// Used any other way (called, captured, moved elsewhere) or shadowed:
+    /// the function may run it on the executor.
+    escaped: bool,
 }
 
 impl<'c> Walker<'c> {
@@ -207,6 +238,10 @@ impl<'c> Walker<'c> {
             summary: FileSummary::default(),
             summary_fn: None,
             off_executor: false,
+            params: Vec::new(),
+            forwarded_uses: Vec::new(),
+            wrapped: Vec::new(),
+            guard_stack: Vec::new(),
         }
     }
 
@@ -249,6 +284,7 @@ impl<'c> Walker<'c> {
                     severity: entry.severity,
                     callee: callee.to_string(),
                     line: span.line,
+                    guards: self.guard_stack.clone(),
                 })
             }
             Some(_) => return,
@@ -262,6 +298,7 @@ impl<'c> Walker<'c> {
                     String::new()
                 },
                 function: self.function.clone(),
+                guards: self.guard_stack.clone(),
             }),
             None => return,
         };
@@ -283,18 +320,12 @@ impl<'c> Walker<'c> {
         let Some(function) = self.summary_fn.filter(|_| !self.off_executor) else {
             return;
         };
-        let method = call.method.to_string();
-        if types::is_self_preserving(&method) {
-            return;
-        }
-        let is_crate = |path: &str| self.is_crate_path(path);
-        let Some(receiver) = summary::receiver_expr(&self.resolver, &call.receiver, &is_crate, 0)
-        else {
+        let Some(callee) = self.untyped_method_callee(call) else {
             return;
         };
         let in_async = self.in_async();
         let record = Record::Call(CallSite {
-            callee: Callee::Method { receiver, method },
+            callee,
             span,
             in_async,
             context: if in_async {
@@ -303,6 +334,7 @@ impl<'c> Walker<'c> {
                 String::new()
             },
             function: self.function.clone(),
+            guards: self.guard_stack.clone(),
         });
         match self
             .deferred
@@ -312,6 +344,124 @@ impl<'c> Walker<'c> {
         {
             Some(closure) => closure.records.push((function, record)),
             None => self.add_record(function, record),
+        }
+    }
+
+    /// A method of a receiver only other files' items may type, described
+    /// for the solver (`None` unless every path in it is the crate's).
+    fn untyped_method_callee(&self, call: &ExprMethodCall) -> Option<Callee> {
+        let method = call.method.to_string();
+        if types::is_self_preserving(&method) {
+            return None;
+        }
+        let is_crate = |path: &str| self.is_crate_path(path);
+        let receiver = summary::receiver_expr(&self.resolver, &call.receiver, &is_crate, 0)?;
+        Some(Callee::Method { receiver, method })
+    }
+
+    /// A call of a crate function (not itself an offloading call or an
+    /// executor callback): its closure arguments run wherever the callee
+    /// runs them, so what they do is conditional on the callee not being an
+    /// offload wrapper (`Guard`). `first` is the index of `args[0]` (1 for a
+    /// method: the receiver is argument 0).
+    fn mark_wrapped<'ast>(
+        &mut self,
+        callee: &Callee,
+        first: usize,
+        args: impl Iterator<Item = &'ast Expr>,
+    ) {
+        for (index, arg) in args.enumerate() {
+            if let Some(closure) = closure_arg(arg)
+                && closure.asyncness.is_none()
+            {
+                let guard = Guard {
+                    callee: callee.clone(),
+                    arg: first + index,
+                };
+                self.wrapped.push((closure as *const _, guard));
+            }
+        }
+    }
+
+    /// What a call of a resolved path does with the closures and parameters
+    /// it is given: an offloading call takes parameters off the executor; a
+    /// crate function may (see `note_crate_call`).
+    fn note_call_args(
+        &mut self,
+        callee: &str,
+        first: usize,
+        args: &Punctuated<Expr, Token![,]>,
+        has_closure: bool,
+    ) {
+        let catalog = self.resolver.catalog();
+        if catalog.is_offload(callee) {
+            self.note_forwarded(None, first, args.iter());
+        } else if self.is_crate_path(callee) && !catalog.is_executor_callback(callee) {
+            self.note_crate_call(Callee::Path(callee.to_string()), first, args, has_closure);
+        }
+    }
+
+    /// A call of a crate function: its closure arguments are guarded by it,
+    /// the parameters handed to it are forwarded.
+    fn note_crate_call(
+        &mut self,
+        callee: Callee,
+        first: usize,
+        args: &Punctuated<Expr, Token![,]>,
+        has_closure: bool,
+    ) {
+        self.note_forwarded(Some(&callee), first, args.iter());
+        if has_closure {
+            self.mark_wrapped(&callee, first, args.iter());
+        }
+    }
+
+    /// Notes the current function's parameters passed bare to a call: to an
+    /// offloading call (`to` is `None`) or as argument `first + i` of a
+    /// crate function. Any other use of them escapes (`visit_expr_path`).
+    fn note_forwarded<'ast>(
+        &mut self,
+        to: Option<&Callee>,
+        first: usize,
+        args: impl Iterator<Item = &'ast Expr>,
+    ) {
+        if self.params.is_empty() {
+            return;
+        }
+        for (index, arg) in args.enumerate() {
+            let Expr::Path(path) = arg else { continue };
+            let Some(ident) = path.path.get_ident().filter(|_| path.qself.is_none()) else {
+                continue;
+            };
+            if let Some(param) = self
+                .params
+                .iter_mut()
+                .find(|param| !param.escaped && *ident == param.name)
+            {
+                param
+                    .uses
+                    .push(to.map(|callee| (callee.clone(), first + index)));
+                self.forwarded_uses.push(path as *const _);
+            }
+        }
+    }
+
+    /// Whether some argument is a bare parameter that may be handed on.
+    fn hands_on_param(&self, args: &Punctuated<Expr, Token![,]>) -> bool {
+        args.iter().any(|arg| {
+            bare_name(arg).is_some_and(|name| {
+                self.params
+                    .iter()
+                    .any(|param| !param.escaped && param.name == name)
+            })
+        })
+    }
+
+    /// A binding named like a parameter hides it: from then on the
+    /// function is no wrapper for it (lexical scopes are not tracked).
+    fn shadow_param(&mut self, name: &syn::Ident) {
+        if let Some(param) = self.params.iter_mut().find(|param| *name == param.name) {
+            param.escaped = true;
         }
     }
 
@@ -670,11 +820,16 @@ impl<'c> Walker<'c> {
                     is_async: matches!(exec, Exec::Async(AsyncKind::Function | AsyncKind::Poll)),
                     blocking: Vec::new(),
                     calls: Vec::new(),
+                    forwarded: Vec::new(),
                 });
                 self.summary.functions.len() - 1
             });
         let saved_summary_fn = std::mem::replace(&mut self.summary_fn, summary_fn);
         let saved_off_executor = std::mem::replace(&mut self.off_executor, false);
+        // A nested fn runs where it is called, not where it is written.
+        let saved_guards = std::mem::take(&mut self.guard_stack);
+        let saved_params = std::mem::take(&mut self.params);
+        let saved_forwarded_uses = std::mem::take(&mut self.forwarded_uses);
         self.with_context(exec, Some(name), |walker| {
             walker.resolver.push_scope(true);
             for input in &sig.inputs {
@@ -692,13 +847,31 @@ impl<'c> Walker<'c> {
                     }
                 }
             }
+            walker.params = params_of(sig);
             walker.guards.enter_body();
             walker.visit_block(block);
             walker.guards.leave_body();
             walker.resolver.pop_scope();
         });
+        self.record_forwarded(summary_fn);
         self.summary_fn = saved_summary_fn;
         self.off_executor = saved_off_executor;
+        self.guard_stack = saved_guards;
+        self.params = saved_params;
+        self.forwarded_uses = saved_forwarded_uses;
+    }
+
+    /// The parameters the function only ever handed on (see `Param`).
+    fn record_forwarded(&mut self, summary_fn: Option<usize>) {
+        let params = std::mem::take(&mut self.params);
+        let Some(function) = summary_fn else { return };
+        let forwarded = &mut self.summary.functions[function].forwarded;
+        for param in params.into_iter().filter(|param| !param.escaped) {
+            forwarded.extend(param.uses.into_iter().map(|to| ForwardedParam {
+                param: param.index,
+                to,
+            }));
+        }
     }
 
     /// Binds every name a pattern introduces (shadowing functions and
@@ -706,6 +879,7 @@ impl<'c> Walker<'c> {
     fn bind_pattern(&mut self, pat: &Pat, ty: Option<Ty>) {
         match pat {
             Pat::Ident(ident) => {
+                self.shadow_param(&ident.ident);
                 self.resolver.bind_local(ident.ident.to_string(), ty);
                 if let Some((_, sub)) = &ident.subpat {
                     self.bind_pattern(sub, None);
@@ -727,8 +901,18 @@ impl<'c> Walker<'c> {
                         && tuple_struct.path.segments.last().is_some_and(|segment| {
                             segment.ident == "Ok" || segment.ident == "Some"
                         });
+                // `IpAddr::V4(ip)`: `ip` is an `Ipv4Addr`.
+                let payload = || {
+                    let variant = self
+                        .resolver
+                        .resolve_to_path(&tuple_struct.path, Ns::Value)?;
+                    socket_addr::variant_payload(&variant)
+                };
+                let payload = (tuple_struct.elems.len() == 1 && !unwraps)
+                    .then(payload)
+                    .flatten();
                 for elem in &tuple_struct.elems {
-                    self.bind_pattern(elem, if unwraps { ty.clone() } else { None });
+                    self.bind_pattern(elem, if unwraps { ty.clone() } else { payload.clone() });
                 }
             }
             Pat::Struct(pat_struct) => {
@@ -840,7 +1024,7 @@ impl<'c> Walker<'c> {
         let scoped = catalog.scoped_param(callee);
         let callback = catalog.is_executor_callback(callee);
         for arg in args {
-            if let Expr::Closure(closure) = arg {
+            if let Some(closure) = closure_arg(arg) {
                 if offloads {
                     self.offloaded.push(closure as *const _);
                 }
@@ -895,6 +1079,13 @@ impl<'c> Walker<'c> {
             Some(closure) => &mut closure.findings,
             None => &mut self.findings,
         };
+        if !self.guard_stack.is_empty() {
+            self.summary.guarded.push(GuardedFinding {
+                rule: entry.rule.id,
+                span,
+                guards: self.guard_stack.clone(),
+            });
+        }
         sink.push(Finding {
             rule: entry.rule.id,
             severity: entry.severity,
@@ -1375,11 +1566,14 @@ impl<'ast> Visit<'ast> for Walker<'_> {
             self.note_aggregate_moves(node as *const _ as *const (), captured);
         }
         let function = self.function.clone();
+        // Its body runs where the future is polled, not where it is made.
+        let saved_guards = std::mem::take(&mut self.guard_stack);
         self.with_context(Exec::Async(AsyncKind::Block), function, |walker| {
             walker.guards.enter_body();
             walker.visit_block(&node.block);
             walker.guards.leave_body();
         });
+        self.guard_stack = saved_guards;
     }
 
     fn visit_expr_closure(&mut self, node: &'ast ExprClosure) {
@@ -1409,6 +1603,19 @@ impl<'ast> Visit<'ast> for Walker<'_> {
             .iter()
             .position(|(closure, _)| *closure == address)
             .map(|index| self.callbacks.swap_remove(index).1);
+        let guard = self
+            .wrapped
+            .iter()
+            .position(|(closure, _)| *closure == address)
+            .map(|index| self.wrapped.swap_remove(index).1);
+        // An async closure's body runs where its future is polled.
+        let saved_guards = if node.asyncness.is_some() {
+            Some(std::mem::take(&mut self.guard_stack))
+        } else {
+            None
+        };
+        let guarded = guard.is_some();
+        self.guard_stack.extend(guard);
         let exec = if node.asyncness.is_some() {
             Exec::Async(AsyncKind::Closure)
         } else if offloaded {
@@ -1441,24 +1648,35 @@ impl<'ast> Visit<'ast> for Walker<'_> {
         });
         self.callback = saved_callback;
         self.off_executor = saved_off_executor;
+        if guarded {
+            self.guard_stack.pop();
+        }
+        if let Some(saved) = saved_guards {
+            self.guard_stack = saved;
+        }
     }
 
     fn visit_expr_call(&mut self, node: &'ast ExprCall) {
         self.visit_expr(&node.func);
         self.note_closure_use(&node.func, false, true);
-        let has_closure = node.args.iter().any(|arg| matches!(arg, Expr::Closure(_)));
+        let has_closure = node.args.iter().any(|arg| closure_arg(arg).is_some());
         if (self.in_async() || has_closure || self.summarising())
             && let Some(callee) = self.callee_of_call(node)
         {
             if has_closure {
                 self.mark_closures(&callee, node.args.iter());
             }
+            self.note_call_args(&callee, 0, &node.args, has_closure);
             if self.resolver.catalog().is_offload(&callee) {
                 for arg in &node.args {
                     self.note_closure_use(arg, true, false);
                 }
             }
-            let entry = self.resolver.catalog().lookup(&callee);
+            // `TcpListener::bind("127.0.0.1:0")` resolves no name: no wait.
+            let entry =
+                self.resolver.catalog().lookup(&callee).filter(|entry| {
+                    socket_addr::may_block(&self.resolver, entry, node.args.iter())
+                });
             let start = expr_start(&node.func);
             let span = span_between(start, node.paren_token.span.close().end());
             self.summarise_call(&callee, entry, Confidence::Resolved, span);
@@ -1491,7 +1709,7 @@ impl<'ast> Visit<'ast> for Walker<'_> {
             None
         };
 
-        let has_closure = node.args.iter().any(|arg| matches!(arg, Expr::Closure(_)));
+        let has_closure = node.args.iter().any(|arg| closure_arg(arg).is_some());
         let resolved = if self.in_async() || has_closure {
             self.callee_of_method(node)
         } else if self.summarising() {
@@ -1510,7 +1728,16 @@ impl<'ast> Visit<'ast> for Walker<'_> {
             );
             self.summarise_untyped_method(node, span);
         }
+        if untyped
+            && (has_closure || self.hands_on_param(&node.args))
+            && let Some(callee) = self.untyped_method_callee(node)
+        {
+            self.note_crate_call(callee, 1, &node.args, has_closure);
+        }
         if let Some((callee, entry, confidence)) = resolved {
+            // `socket.connect(addr)` with `addr: SocketAddr` resolves no name: no wait.
+            let entry = entry
+                .filter(|entry| socket_addr::may_block(&self.resolver, entry, node.args.iter()));
             let span = span_between(
                 node.method.span().start(),
                 node.paren_token.span.close().end(),
@@ -1519,6 +1746,7 @@ impl<'ast> Visit<'ast> for Walker<'_> {
             if has_closure {
                 self.mark_closures(&callee, node.args.iter());
             }
+            self.note_call_args(&callee, 1, &node.args, has_closure);
             if self.resolver.catalog().is_offload(&callee) {
                 for arg in &node.args {
                     self.note_closure_use(arg, true, false);
@@ -1548,6 +1776,19 @@ impl<'ast> Visit<'ast> for Walker<'_> {
             };
             self.guards.lock(node as CallId, lock);
         }
+    }
+
+    fn visit_expr_path(&mut self, node: &'ast syn::ExprPath) {
+        // A parameter used other than handed on bare: not a wrapper's.
+        if !self.params.is_empty()
+            && node.qself.is_none()
+            && let Some(ident) = node.path.get_ident()
+            && !self.forwarded_uses.contains(&(node as *const _))
+            && let Some(param) = self.params.iter_mut().find(|param| *ident == param.name)
+        {
+            param.escaped = true;
+        }
+        visit::visit_expr_path(self, node);
     }
 
     fn visit_expr_binary(&mut self, node: &'ast syn::ExprBinary) {
@@ -1617,6 +1858,22 @@ impl<'ast> Visit<'ast> for Walker<'_> {
 
     fn visit_stmt_macro(&mut self, node: &'ast syn::StmtMacro) {
         self.visit_macro_body(&node.mac);
+    }
+}
+
+/// The closure an argument is: itself, in parentheses, or the tail of a
+/// block (`{ let b = b.clone(); move || b.wait() }`, whose statements run
+/// where the call is written and are walked as such).
+fn closure_arg(arg: &Expr) -> Option<&ExprClosure> {
+    match arg {
+        Expr::Closure(closure) => Some(closure),
+        Expr::Paren(paren) => closure_arg(&paren.expr),
+        Expr::Group(group) => closure_arg(&group.expr),
+        Expr::Block(block) if block.label.is_none() => match block.block.stmts.last() {
+            Some(Stmt::Expr(tail, None)) => closure_arg(tail),
+            _ => None,
+        },
+        _ => None,
     }
 }
 
@@ -1815,6 +2072,29 @@ fn yielded_call(expr: &Expr) -> Option<CallId> {
         Expr::MethodCall(call) => Some(call as CallId),
         _ => None,
     }
+}
+
+/// The parameters a bare path can name: `f`, `mut f`, `f: F` (not
+/// patterns), with their index in the inputs (a receiver counts).
+fn params_of(sig: &Signature) -> Vec<Param> {
+    sig.inputs
+        .iter()
+        .enumerate()
+        .filter_map(|(index, input)| match input {
+            syn::FnArg::Typed(typed) => match &*typed.pat {
+                Pat::Ident(ident) if ident.subpat.is_none() && ident.by_ref.is_none() => {
+                    Some(Param {
+                        name: ident.ident.to_string(),
+                        index,
+                        uses: Vec::new(),
+                        escaped: false,
+                    })
+                }
+                _ => None,
+            },
+            syn::FnArg::Receiver(_) => None,
+        })
+        .collect()
 }
 
 fn is_poll_trait(resolved: &str) -> bool {

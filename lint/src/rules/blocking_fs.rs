@@ -35,10 +35,16 @@
 //! feature. `read_dir` and `File` are not rewritten: their tokio types differ.
 //!
 //! ## Known problems
-//! A closure handed to a crate's own offloading wrapper (tokio's internal
-//! `asyncify(|| std::fs::read(p))`) is reported unless the wrapper is named
-//! like an offloading call (`spawn_blocking`, `block_in_place`, `unblock`)
-//! or listed in the configuration's `context.offload`.
+//! A crate's own offloading wrappers are inferred: a closure handed to a
+//! function of the crate (tokio's internal `asyncify(|| std::fs::read(p))`,
+//! a method such as `self.pool.run(move || ..)`) is not reported when that
+//! function only ever hands the parameter, unchanged, to an offloading call
+//! (`spawn_blocking(f)`) or to another such wrapper. A wrapper that does
+//! anything else with it (calls it, boxes it, captures it in a closure of
+//! its own: `spawn_blocking(move || f())`), one defined in a dependency,
+//! and a closure bound to a local first (`let work = || ..;
+//! asyncify(work)`) are not seen through: name such wrappers in the
+//! configuration's `context.offload`.
 
 use super::{Rule, last_segment, offload_call};
 use crate::analysis::AsyncRuntime;
