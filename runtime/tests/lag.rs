@@ -28,9 +28,13 @@ fn lag_with_repeated_blocking(block: Duration, cycles: u32) -> LagSummary {
     report.lag
 }
 
+/// Lag of a runtime that only sleeps. Probed every 2 ms, so a second holds
+/// ~500 samples and p99 is not just the one worst wake-up: on a shared
+/// machine a single late OS wake-up of the idle thread (seen here: 10 ms
+/// once in ~100 samples) is the machine, not the runtime.
 fn idle_lag(duration: Duration) -> LagSummary {
     let monitored =
-        support::current_thread(Monitor::builder().probe_interval(ms(10)).watchdog(false));
+        support::current_thread(Monitor::builder().probe_interval(ms(2)).watchdog(false));
     monitored
         .runtime
         .block_on(async { tokio::time::sleep(duration).await });
@@ -57,7 +61,7 @@ fn repeated_50ms_blocking_puts_p99_lag_between_40_and_250_ms() {
 fn an_idle_runtime_has_p99_lag_under_5ms() {
     let lag = idle_lag(ms(1_000));
     assert!(
-        lag.count >= 20,
+        lag.count >= 100,
         "the probe should have sampled the idle second: {lag:?}"
     );
     assert!(
