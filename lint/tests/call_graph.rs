@@ -10,21 +10,10 @@ mod support;
 use std::path::Path;
 
 use serde_json::{Value, json};
-use support::{Run, json, run_binary};
+use support::{Run, json, run_binary, tree};
 
 fn stallcheck(args: &[&str], path: &Path) -> Run {
     run_binary(env!("CARGO_BIN_EXE_stallcheck"), args, Some(path))
-}
-
-/// Writes `files` (path, contents) under a fresh temporary directory.
-fn tree(files: &[(&str, &str)]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("temporary directory");
-    for (path, contents) in files {
-        let path = dir.path().join(path);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, contents).unwrap();
-    }
-    dir
 }
 
 fn manifest(name: &str, dependencies: &str) -> String {
@@ -162,7 +151,7 @@ fn a_binary_is_a_crate_of_its_own() {
     // `run` in the binary blocks; the library's `run` does not. Both are
     // `tool::run` by name, and must not be confused.
     let dir = tree(&[
-        ("Cargo.toml", &manifest("tool", "")),
+        ("Cargo.toml", manifest("tool", "").as_str()),
         (
             "src/lib.rs",
             "pub fn run() {}\n\npub async fn serve() {\n    run();\n}\n",

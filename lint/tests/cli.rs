@@ -6,18 +6,7 @@ use std::process::Command;
 
 mod support;
 
-use support::{Run, assert_one_line_error, json, run_binary};
-
-/// Writes `files` (path, contents) under a fresh temporary directory.
-fn tree(files: &[(&str, &[u8])]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("temporary directory");
-    for (path, contents) in files {
-        let path = dir.path().join(path);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, contents).unwrap();
-    }
-    dir
-}
+use support::{Run, assert_one_line_error, json, run_binary, tree_bytes as tree};
 
 const MANIFEST: &[u8] = b"[package]\nname = \"sample\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\ntokio = \"1\"\n";
 

@@ -5,16 +5,10 @@ use std::path::Path;
 
 use stallcheck_lint::driver::{self, Options, Report};
 
-/// Writes `files` (path, contents) under a fresh temporary directory.
-fn tree(files: &[(&str, &str)]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("temporary directory");
-    for (path, contents) in files {
-        let path = dir.path().join(path);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, contents).unwrap();
-    }
-    dir
-}
+#[allow(dead_code)] // Only `tree` is used here.
+mod support;
+
+use support::tree;
 
 const MANIFEST: &str = "[package]\nname = \"sample\"\nversion = \"0.1.0\"\nedition = \"2021\"\n";
 
@@ -309,7 +303,7 @@ fn manifest_metadata_table_is_the_last_resort_configuration() {
     let manifest =
         format!("{MANIFEST}\n[package.metadata.stallcheck]\nexclude = [\"src/skip.rs\"]\n");
     let dir = tree(&[
-        ("crate/Cargo.toml", &manifest),
+        ("crate/Cargo.toml", manifest.as_str()),
         ("crate/src/lib.rs", "mod skip;\n"),
         ("crate/src/skip.rs", "mod absent;\n"),
     ]);
@@ -326,7 +320,10 @@ fn manifest_metadata_table_is_the_last_resort_configuration() {
 #[test]
 fn bad_manifest_metadata_key_is_fatal_and_named() {
     let manifest = format!("{MANIFEST}\n[package.metadata.stallcheck]\nexclusions = []\n");
-    let dir = tree(&[("crate/Cargo.toml", &manifest), ("crate/src/lib.rs", "")]);
+    let dir = tree(&[
+        ("crate/Cargo.toml", manifest.as_str()),
+        ("crate/src/lib.rs", ""),
+    ]);
     let err = driver::run(&dir.path().join("crate"), &Options::default()).unwrap_err();
     assert!(
         err.0.contains("[package.metadata.stallcheck]") && err.0.contains("exclusions"),

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 #[allow(dead_code)]
 mod support;
 
-use support::{Run, json, run_binary};
+use support::{Run, json, run_binary, tree};
 
 fn stallcheck(args: &[&str], path: &Path) -> Run {
     run_binary(env!("CARGO_BIN_EXE_stallcheck"), args, Some(path))
@@ -28,17 +28,6 @@ fn manifest(name: &str, dependencies: &str) -> String {
 }
 
 const TOKIO_FS_TIME: &str = r#"tokio = { version = "1", features = ["fs", "time"] }"#;
-
-/// Writes `files` (path, contents) under a fresh temporary directory.
-fn tree(files: &[(&str, &str)]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("temporary directory");
-    for (path, contents) in files {
-        let path = dir.path().join(path);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, contents).unwrap();
-    }
-    dir
-}
 
 fn fixtures_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures")

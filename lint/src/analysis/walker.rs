@@ -288,20 +288,34 @@ impl<'c> Walker<'c> {
                 })
             }
             Some(_) => return,
-            None if self.is_crate_path(callee) => Record::Call(CallSite {
-                callee: Callee::Path(callee.to_string()),
-                span,
-                in_async,
-                context: if in_async {
-                    self.describe_context()
-                } else {
-                    String::new()
-                },
-                function: self.function.clone(),
-                guards: self.guard_stack.clone(),
-            }),
+            None if self.is_crate_path(callee) => {
+                Record::Call(self.call_site(Callee::Path(callee.to_string()), span))
+            }
             None => return,
         };
+        self.record_in(function, record);
+    }
+
+    /// A call to a crate function as the call graph sees it from here.
+    fn call_site(&self, callee: Callee, span: Span) -> CallSite {
+        let in_async = self.in_async();
+        CallSite {
+            callee,
+            span,
+            in_async,
+            context: if in_async {
+                self.describe_context()
+            } else {
+                String::new()
+            },
+            function: self.function.clone(),
+            guards: self.guard_stack.clone(),
+        }
+    }
+
+    /// Files a summary record under `function`, or under the local closure
+    /// whose body is being walked (its records wait for how it is used).
+    fn record_in(&mut self, function: usize, record: Record) {
         match self
             .deferred
             .iter_mut()
@@ -323,28 +337,8 @@ impl<'c> Walker<'c> {
         let Some(callee) = self.untyped_method_callee(call) else {
             return;
         };
-        let in_async = self.in_async();
-        let record = Record::Call(CallSite {
-            callee,
-            span,
-            in_async,
-            context: if in_async {
-                self.describe_context()
-            } else {
-                String::new()
-            },
-            function: self.function.clone(),
-            guards: self.guard_stack.clone(),
-        });
-        match self
-            .deferred
-            .iter_mut()
-            .rev()
-            .find(|closure| closure.capturing)
-        {
-            Some(closure) => closure.records.push((function, record)),
-            None => self.add_record(function, record),
-        }
+        let record = Record::Call(self.call_site(callee, span));
+        self.record_in(function, record);
     }
 
     /// A method of a receiver only other files' items may type, described

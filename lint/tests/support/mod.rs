@@ -55,3 +55,26 @@ pub fn assert_one_line_error(run: &Run, needle: &str) {
         run.stderr
     );
 }
+
+/// Writes `files` (path, contents) under a fresh temporary directory.
+#[allow(dead_code)] // Not every suite builds trees.
+pub fn tree(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let bytes: Vec<(&str, &[u8])> = files
+        .iter()
+        .map(|(path, contents)| (*path, contents.as_bytes()))
+        .collect();
+    tree_bytes(&bytes)
+}
+
+/// [`tree`] for contents that need not be UTF-8.
+#[allow(dead_code)] // Not every suite builds trees.
+pub fn tree_bytes(files: &[(&str, &[u8])]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    for (path, contents) in files {
+        let path = dir.path().join(path);
+        std::fs::create_dir_all(path.parent().expect("a file path has a parent"))
+            .expect("create parent directories");
+        std::fs::write(path, contents).expect("write test file");
+    }
+    dir
+}
