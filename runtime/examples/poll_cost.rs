@@ -140,7 +140,10 @@ fn median(values: &mut [f64]) -> f64 {
 
 /// All variants on two-worker runtimes, run round-robin so that the load
 /// of other processes drifts over every variant alike; prints the median
-/// wall and process CPU time per run and the change against `bare`.
+/// wall and process CPU time per run and the change against `bare`. All
+/// variants live in this one process, so the monitors' background threads
+/// load every variant alike: this measures the per-poll part well and
+/// understates the rest (`--separate` does not).
 fn interleaved(rounds: u64, repeats: usize) -> std::io::Result<()> {
     let setups = VARIANTS
         .iter()
@@ -173,6 +176,77 @@ fn interleaved(rounds: u64, repeats: usize) -> std::io::Result<()> {
     Ok(())
 }
 
+/// Runs per child process in `--separate` mode.
+const RUNS_PER_PROCESS: usize = 100;
+
+/// Every variant in processes of its own, alternating, `processes` times:
+/// in `--interleaved` mode all variants share one process, so each one's
+/// process CPU time also counts the other monitors' background threads
+/// (probes, samplers, watchdogs), which hides part of their cost. Here a
+/// child runs one variant alone; the parent prints the median over the
+/// children of their median run, against `bare`.
+fn separate(rounds: u64, processes: u64) -> std::io::Result<()> {
+    let exe = std::env::current_exe()?;
+    let mut wall = vec![Vec::new(); VARIANTS.len()];
+    let mut cpu = vec![Vec::new(); VARIANTS.len()];
+    for _ in 0..processes {
+        for (i, name) in VARIANTS.iter().enumerate() {
+            let out = std::process::Command::new(&exe)
+                .args(["--one", name, &rounds.to_string()])
+                .output()?;
+            let text = String::from_utf8_lossy(&out.stdout);
+            let mut fields = text.split_whitespace().map(str::parse::<f64>);
+            let (Some(Ok(w)), Some(Ok(c))) = (fields.next(), fields.next()) else {
+                return Err(std::io::Error::other(format!(
+                    "child for `{name}` failed: {}",
+                    String::from_utf8_lossy(&out.stderr).trim()
+                )));
+            };
+            wall[i].push(w);
+            cpu[i].push(c);
+        }
+    }
+    let base_wall = median(&mut wall[0].clone());
+    let base_cpu = median(&mut cpu[0].clone());
+    println!("{rounds} rounds per poll, {processes} processes per variant (medians of medians):");
+    for (i, name) in VARIANTS.iter().enumerate() {
+        let (w, c) = (median(&mut wall[i]), median(&mut cpu[i]));
+        println!(
+            "{name:<13} wall {w:8.3} ms ({:+6.1}%)   cpu {c:8.3} ms ({:+6.1}%)",
+            (w / base_wall - 1.0) * 100.0,
+            (c / base_cpu - 1.0) * 100.0
+        );
+    }
+    Ok(())
+}
+
+/// A `--separate` child: one variant, `RUNS_PER_PROCESS` runs; prints the
+/// median wall and process CPU milliseconds.
+fn one_process(name: &str, rounds: u64) -> std::io::Result<()> {
+    let builder = variant(name, monitor_default_threshold())
+        .ok_or_else(|| std::io::Error::other(format!("unknown variant `{name}`")))?;
+    let setup = setup(builder, 2)?;
+    let (mut wall, mut cpu) = (Vec::new(), Vec::new());
+    for _ in 0..RUNS_PER_PROCESS {
+        let (cpu_start, wall_start) = (process_cpu_time(), Instant::now());
+        black_box(run(&setup, rounds));
+        wall.push(wall_start.elapsed().as_secs_f64() * 1e3);
+        cpu.push((process_cpu_time() - cpu_start).as_secs_f64() * 1e3);
+    }
+    println!("{} {}", median(&mut wall), median(&mut cpu));
+    Ok(())
+}
+
+fn report(result: std::io::Result<()>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("poll_cost: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 fn monitor_default_threshold() -> Duration {
     stallcheck_runtime::DEFAULT_STALL_THRESHOLD
 }
@@ -193,13 +267,28 @@ fn main() -> ExitCode {
             }
         };
     }
+    if args.first().map(String::as_str) == Some("--separate") {
+        let (Ok(rounds), Ok(processes)) = (number(1, 128), number(2, 10)) else {
+            eprintln!("usage: poll_cost --separate [ROUNDS] [PROCESSES]");
+            return ExitCode::FAILURE;
+        };
+        return report(separate(rounds, processes));
+    }
+    if args.first().map(String::as_str) == Some("--one") {
+        let (Some(name), Ok(rounds)) = (args.get(1), number(2, 128)) else {
+            eprintln!("usage: poll_cost --one VARIANT ROUNDS");
+            return ExitCode::FAILURE;
+        };
+        return report(one_process(name, rounds));
+    }
     let name = args.first().cloned().unwrap_or_default();
     // A long threshold keeps the watchdog thread's scans rare (every 50 ms),
     // so its own instructions barely show in the count.
     let (Some(builder), Ok(rounds)) = (variant(&name, Duration::from_secs(1)), number(1, 0)) else {
         eprintln!(
             "usage: poll_cost bare|named|metrics|hooks|default|task-metrics [ROUNDS]\n       \
-             poll_cost --interleaved [ROUNDS] [REPEATS]"
+             poll_cost --interleaved [ROUNDS] [REPEATS]\n       \
+             poll_cost --separate [ROUNDS] [PROCESSES]"
         );
         return ExitCode::FAILURE;
     };
