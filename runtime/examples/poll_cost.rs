@@ -162,10 +162,17 @@ fn interleaved(rounds: u64, repeats: usize) -> std::io::Result<()> {
             cpu[i].push((process_cpu_time() - cpu_start).as_secs_f64() * 1e3);
         }
     }
+    println!("{rounds} rounds per poll, {repeats} runs per variant (medians):");
+    print_against_bare(&mut wall, &mut cpu);
+    Ok(())
+}
+
+/// One line per variant: the median wall and CPU milliseconds and their
+/// change against the first variant (`bare`).
+fn print_against_bare(wall: &mut [Vec<f64>], cpu: &mut [Vec<f64>]) {
     let base_wall = median(&mut wall[0].clone());
     let base_cpu = median(&mut cpu[0].clone());
-    println!("{rounds} rounds per poll, {repeats} runs per variant (medians):");
-    for (i, (name, _)) in setups.iter().enumerate() {
+    for (i, name) in VARIANTS.iter().enumerate() {
         let (w, c) = (median(&mut wall[i]), median(&mut cpu[i]));
         println!(
             "{name:<13} wall {w:8.3} ms ({:+6.1}%)   cpu {c:8.3} ms ({:+6.1}%)",
@@ -173,7 +180,6 @@ fn interleaved(rounds: u64, repeats: usize) -> std::io::Result<()> {
             (c / base_cpu - 1.0) * 100.0
         );
     }
-    Ok(())
 }
 
 /// Runs per child process in `--separate` mode.
@@ -206,17 +212,8 @@ fn separate(rounds: u64, processes: u64) -> std::io::Result<()> {
             cpu[i].push(c);
         }
     }
-    let base_wall = median(&mut wall[0].clone());
-    let base_cpu = median(&mut cpu[0].clone());
     println!("{rounds} rounds per poll, {processes} processes per variant (medians of medians):");
-    for (i, name) in VARIANTS.iter().enumerate() {
-        let (w, c) = (median(&mut wall[i]), median(&mut cpu[i]));
-        println!(
-            "{name:<13} wall {w:8.3} ms ({:+6.1}%)   cpu {c:8.3} ms ({:+6.1}%)",
-            (w / base_wall - 1.0) * 100.0,
-            (c / base_cpu - 1.0) * 100.0
-        );
-    }
+    print_against_bare(&mut wall, &mut cpu);
     Ok(())
 }
 
