@@ -500,7 +500,7 @@ fn helper_help(helper: &str, root_help: String, runtime: AsyncRuntime) -> String
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::{Edition, FileContext, analyze_file};
+    use crate::analysis::{FileContext, analyze_file};
     use crate::catalog::Catalog;
 
     /// One file of a spec: its path, module path and source.
@@ -524,13 +524,8 @@ mod tests {
                 let module_path: Vec<String> = module_path.iter().map(|s| s.to_string()).collect();
                 let ctx = FileContext {
                     rel_path: path,
-                    edition: Edition::E2024,
-                    runtime: AsyncRuntime::Tokio,
-                    tokio_features: &[],
-                    include_tests: false,
-                    catalog: &catalog,
                     module_path: &module_path,
-                    workspace_crates: &[],
+                    ..FileContext::spec(&catalog)
                 };
                 analyze_file(source, &ctx).expect("spec source parses")
             })

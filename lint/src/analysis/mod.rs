@@ -100,6 +100,25 @@ pub struct FileContext<'a> {
     pub workspace_crates: &'a [String],
 }
 
+impl<'a> FileContext<'a> {
+    /// `src/lib.rs` of a tokio crate (edition 2024, no tokio features, tests
+    /// skipped, the crate root, no other workspace crates): what specs vary
+    /// from with struct update syntax.
+    #[cfg(test)]
+    pub(crate) fn spec(catalog: &'a Catalog) -> FileContext<'a> {
+        FileContext {
+            rel_path: "src/lib.rs",
+            edition: Edition::E2024,
+            runtime: AsyncRuntime::Tokio,
+            tokio_features: &[],
+            include_tests: false,
+            catalog,
+            module_path: &[],
+            workspace_crates: &[],
+        }
+    }
+}
+
 /// A `mod name;` declaration (a module whose body lives in another file).
 /// Inline modules are analysed in place; only out-of-line ones are returned,
 /// with the inline modules that enclose them (outermost first), because they

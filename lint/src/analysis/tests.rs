@@ -14,14 +14,9 @@ fn analyze_with(
     include_tests: bool,
 ) -> FileAnalysis {
     let ctx = FileContext {
-        rel_path: "src/lib.rs",
-        edition: Edition::E2024,
         runtime,
-        tokio_features: &[],
         include_tests,
-        catalog,
-        module_path: &[],
-        workspace_crates: &[],
+        ..FileContext::spec(catalog)
     };
     analyze_file(source, &ctx).expect("test source parses")
 }
@@ -465,16 +460,7 @@ fn out_of_line_modules_with_their_inline_parents() {
 #[test]
 fn parse_errors_carry_syns_message_and_position() {
     let ctx_catalog = Catalog::builtin();
-    let ctx = FileContext {
-        rel_path: "src/lib.rs",
-        edition: Edition::E2024,
-        runtime: AsyncRuntime::Tokio,
-        tokio_features: &[],
-        include_tests: false,
-        catalog: &ctx_catalog,
-        module_path: &[],
-        workspace_crates: &[],
-    };
+    let ctx = FileContext::spec(&ctx_catalog);
     let error = analyze_file("fn f() {\n    let = ;\n}", &ctx).unwrap_err();
     assert!(error.message.starts_with("expected"), "{}", error.message);
     assert_eq!(error.span.map(|span| span.line), Some(2));
@@ -583,14 +569,8 @@ fn stacked_glob_imports_resolve_without_blowing_up() {
 fn analyze_edition(source: &str, edition: Edition) -> FileAnalysis {
     let catalog = Catalog::builtin();
     let ctx = FileContext {
-        rel_path: "src/lib.rs",
         edition,
-        runtime: AsyncRuntime::Tokio,
-        tokio_features: &[],
-        include_tests: false,
-        catalog: &catalog,
-        module_path: &[],
-        workspace_crates: &[],
+        ..FileContext::spec(&catalog)
     };
     analyze_file(source, &ctx).expect("test source parses")
 }
@@ -1161,15 +1141,12 @@ fn a_let_bound_literal_holds_the_guard_it_takes() {
 fn summary_of(source: &str) -> summary::FileSummary {
     let catalog = Catalog::builtin();
     let module_path = ["store".to_string(), "disk".to_string()];
+    let workspace_crates = ["util".to_string()];
     let ctx = FileContext {
         rel_path: "src/store/disk.rs",
-        edition: Edition::E2024,
-        runtime: AsyncRuntime::Tokio,
-        tokio_features: &[],
-        include_tests: false,
-        catalog: &catalog,
         module_path: &module_path,
-        workspace_crates: &["util".to_string()],
+        workspace_crates: &workspace_crates,
+        ..FileContext::spec(&catalog)
     };
     analyze_file(source, &ctx)
         .expect("test source parses")
