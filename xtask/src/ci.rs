@@ -1,5 +1,6 @@
 //! `cargo xtask ci`: the checks `.ci/run` runs, in the order a developer
-//! wants to see them fail.
+//! wants to see them fail, after making sure the machine has what they need
+//! (`provision`).
 
 use std::process::{Command, ExitCode};
 
@@ -29,6 +30,7 @@ const STEPS: &[(&str, &[&str])] = &[
 ];
 
 pub fn run(_args: Args) -> Result<ExitCode, String> {
+    crate::provision::ensure_requirements()?;
     for (name, cargo_args) in STEPS {
         eprintln!("==> {name}: cargo {}", cargo_args.join(" "));
         let status = Command::new(cargo())

@@ -6,6 +6,7 @@ mod audit;
 mod bench;
 mod ci;
 mod harness;
+mod provision;
 
 use std::process::ExitCode;
 
@@ -26,7 +27,7 @@ enum Task {
     Harness(harness::Args),
     /// Run the criterion benchmarks; save or compare against a baseline
     Bench(bench::Args),
-    /// Everything CI checks: formatting, clippy, fixtures, the test suite, the audit
+    /// Everything CI checks (formatting, clippy, fixtures, the test suite, the audit), after installing what the tests need (redis-server, rustfmt, clippy) where it may
     Ci(ci::Args),
 }
 
