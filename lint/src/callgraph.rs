@@ -43,10 +43,10 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
-use crate::analysis::AsyncRuntime;
 use crate::analysis::summary::{BlockingCall, Callee, FileSummary, Guard, TyExpr};
 use crate::finding::{ChainStep, Confidence, Finding, Span};
 use crate::rules;
+use crate::vocab::AsyncRuntime;
 
 /// The crates of a run, by id: their names as findings show them, and the
 /// libraries by name (how other crates call into them).

@@ -16,9 +16,9 @@ use std::collections::{HashMap, HashSet};
 
 use serde::Deserialize;
 
-use crate::analysis::Ty;
 use crate::finding::Severity;
 use crate::rules::{self, Rule};
+use crate::vocab::Ty;
 
 const BUILTIN: &str = include_str!("../catalog.toml");
 
@@ -96,6 +96,8 @@ pub struct Catalog {
     fixes: HashMap<String, FixEntry>,
     /// Names in scope everywhere (`Box`, `Option`, `drop`, ...).
     prelude: HashMap<String, String>,
+    /// `[model]`: library signatures for the semantic model.
+    model: ModelData,
     /// Every path the catalog mentions, and all their prefixes: what a glob
     /// import of an external module can be known to bring in.
     known: HashSet<String>,
@@ -127,6 +129,35 @@ struct CatalogFile {
     types: TypesFile,
     guards: GuardsFile,
     fixes: HashMap<String, FixEntry>,
+    model: ModelData,
+}
+
+/// `[model]`: library signatures for the semantic model (`crate::model`),
+/// as written Rust types (parsed by the model, which owns the type language).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelData {
+    /// `Owner<T>::method` -> returned type.
+    pub methods: HashMap<String, String>,
+    /// Function path -> returned type, `$0`.. naming argument types.
+    pub functions: HashMap<String, String>,
+    /// `Type<T>` -> what it derefs to.
+    pub deref: HashMap<String, String>,
+    /// `Collection<T>` -> its element type.
+    pub elements: HashMap<String, String>,
+    pub io: IoData,
+}
+
+/// `[model.io]`: std::io wrappers and the methods that reach their inner value.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IoData {
+    /// `Wrapper<R>` -> the generic parameter naming the wrapped value.
+    pub wrappers: HashMap<String, String>,
+    pub reads: Vec<String>,
+    pub writes: Vec<String>,
+    /// Iterator methods that keep the element type.
+    pub adapters: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -211,6 +242,7 @@ impl Catalog {
             transparent: file.types.transparent.into_iter().collect(),
             deref: file.types.deref,
             prelude: file.prelude,
+            model: file.model,
             guard_methods: file
                 .guards
                 .paths
@@ -519,6 +551,11 @@ impl Catalog {
     /// The async rewrite of a (canonical) blocking path, if it has one.
     pub fn fix(&self, path: &str) -> Option<&FixEntry> {
         self.fixes.get(path)
+    }
+
+    /// The `[model]` signatures.
+    pub fn model_data(&self) -> &ModelData {
+        &self.model
     }
 
     /// Catalogued trait methods named `method` (full paths `Trait::method`).

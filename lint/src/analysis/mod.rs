@@ -42,37 +42,7 @@ pub use scope::Ty;
 use crate::catalog::Catalog;
 use crate::finding::{Finding, Span};
 
-/// The Rust edition of the crate a file belongs to (from its manifest).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Edition {
-    E2015,
-    E2018,
-    E2021,
-    E2024,
-}
-
-impl Edition {
-    pub fn parse(text: &str) -> Option<Edition> {
-        match text {
-            "2015" => Some(Edition::E2015),
-            "2018" => Some(Edition::E2018),
-            "2021" => Some(Edition::E2021),
-            "2024" => Some(Edition::E2024),
-            _ => None,
-        }
-    }
-}
-
-/// The async runtime the target depends on (read from its manifest); the help
-/// line names this runtime's alternative.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum AsyncRuntime {
-    Tokio,
-    AsyncStd,
-    Smol,
-    /// No known runtime among the dependencies (or no manifest): help names tokio.
-    Unknown,
-}
+pub use crate::vocab::{AsyncRuntime, Edition};
 
 /// Everything `analyze_file` needs to know about the file besides its text.
 #[derive(Clone, Copy, Debug)]

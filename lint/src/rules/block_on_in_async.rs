@@ -30,8 +30,8 @@
 //! with `spawn_blocking` and call `Handle::block_on` from there.
 
 use super::{Rule, offload_call};
-use crate::analysis::AsyncRuntime;
 use crate::finding::Severity;
+use crate::vocab::AsyncRuntime;
 
 pub static RULE: Rule = Rule {
     id: "block-on-in-async",

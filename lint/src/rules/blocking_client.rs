@@ -29,8 +29,8 @@
 //! in scope and the receiver's type is unknown, with confidence `inferred`.
 
 use super::{Rule, offload_call};
-use crate::analysis::AsyncRuntime;
 use crate::finding::Severity;
+use crate::vocab::AsyncRuntime;
 
 pub static RULE: Rule = Rule {
     id: "blocking-client",

@@ -47,8 +47,8 @@
 //! configuration's `context.offload`.
 
 use super::{Rule, last_segment, offload_call};
-use crate::analysis::AsyncRuntime;
 use crate::finding::Severity;
+use crate::vocab::AsyncRuntime;
 
 pub static RULE: Rule = Rule {
     id: "blocking-fs",

@@ -7,8 +7,8 @@
 //! Adding a rule: a file here (doc comment, `RULE`, `message`, `help`), one
 //! line in `ALL`, catalog entries naming its id, and a fixture module.
 
-use crate::analysis::AsyncRuntime;
 use crate::finding::Severity;
+use crate::vocab::AsyncRuntime;
 
 mod block_on_in_async;
 mod blocking_client;
@@ -77,6 +77,9 @@ pub static ALL: &[&Rule] = &[
 pub use lock_held_across_await::{
     AWAIT_LABEL as LOCK_HELD_AWAIT_LABEL, RULE as LOCK_HELD_ACROSS_AWAIT,
 };
+
+/// `sync-lock-in-async`, whose note a lock reported as held replaces.
+pub use sync_lock_in_async::RULE as SYNC_LOCK_IN_ASYNC;
 
 /// Looks a rule up by id.
 pub fn find(id: &str) -> Option<&'static Rule> {

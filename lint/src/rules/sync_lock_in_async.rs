@@ -39,8 +39,8 @@
 //! `lock-held-across-await` instead, at the same call.
 
 use super::Rule;
-use crate::analysis::AsyncRuntime;
 use crate::finding::Severity;
+use crate::vocab::AsyncRuntime;
 
 pub static RULE: Rule = Rule {
     id: "sync-lock-in-async",

@@ -35,8 +35,8 @@
 //! `[rules]` in the configuration.
 
 use super::Rule;
-use crate::analysis::AsyncRuntime;
 use crate::finding::Severity;
+use crate::vocab::AsyncRuntime;
 
 pub static RULE: Rule = Rule {
     id: "unused-allow",
