@@ -71,6 +71,16 @@ impl Crates {
         id
     }
 
+    /// Crate names by id.
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+
+    /// Library crate ids by name.
+    pub fn libs(&self) -> &HashMap<String, usize> {
+        &self.libs
+    }
+
     /// The library names, sorted (what `FileContext::workspace_crates` lists).
     pub fn lib_names(&self) -> Vec<String> {
         let mut names: Vec<String> = self.libs.keys().cloned().collect();

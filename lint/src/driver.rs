@@ -17,14 +17,16 @@ use std::time::{Duration, Instant};
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
 
-use crate::analysis::summary::FileSummary;
+use crate::analysis::summary::{FileSummary, GuardedFinding};
 use crate::analysis::{
     self, AsyncRuntime, Edition, FileAnalysis, FileContext, ItemLines, ModuleDecl, ParseError,
 };
 use crate::callgraph::{self, Crates};
 use crate::catalog::Catalog;
 use crate::config::{self, Config, RuleLevel};
-use crate::finding::{Finding, InputError};
+use crate::finding::{Confidence, Finding, InputError};
+use crate::model::queries::{Answer, Query};
+use crate::model::{Model, ModelUnit};
 use crate::rules;
 use crate::suppress;
 use crate::workspace::{self, ChildLocation, Discovery, Layout, ModuleFile, io_reason};
@@ -229,9 +231,11 @@ impl Settings {
             crates,
             mut errors,
             mut paths,
+            catalogs,
         } = outcome;
         // The graph is solved in path order, whatever order workers finished in.
         files.sort_by(|a, b| a.0.cmp(&b.0));
+        ask_the_model(&mut files, &crates, &catalogs);
         let units: Vec<callgraph::Unit<'_>> = files
             .iter()
             .map(|(path, file)| callgraph::Unit {
@@ -293,6 +297,74 @@ impl Settings {
             elapsed,
             paths,
             config_source,
+        }
+    }
+}
+
+/// The serial model phase: builds the semantic model over every file's
+/// item index and applies its answers to the files' queries (new findings,
+/// shape-fallback lock findings confirmed or dropped) before the call graph
+/// and suppressions see the findings.
+fn ask_the_model(files: &mut [(String, FileResult)], crates: &Crates, catalogs: &[Catalog]) {
+    let Some(catalog) = catalogs.first() else {
+        return;
+    };
+    let answers: Vec<(usize, usize, Answer)> = {
+        let units: Vec<ModelUnit<'_>> = files
+            .iter()
+            .map(|(_, file)| ModelUnit {
+                crate_id: file.crate_id,
+                index: &file.summary.index,
+            })
+            .collect();
+        let model = Model::build(
+            &units,
+            crates.names().to_vec(),
+            crates.libs().clone(),
+            catalog,
+        )
+        .expect("the builtin catalog's [model] tables are valid (checked by a test)");
+        let mut answers = Vec::new();
+        for (index, (path, file)) in files.iter().enumerate() {
+            if file.summary.queries.is_empty() {
+                continue;
+            }
+            let queries: Vec<Query> = file
+                .summary
+                .queries
+                .iter()
+                .map(|question| question.query.clone())
+                .collect();
+            for (query, answer) in model.answer(file.crate_id, file.runtime, path, &queries) {
+                answers.push((index, query, answer));
+            }
+        }
+        answers
+    };
+    for (index, query, answer) in answers {
+        let file = &mut files[index].1;
+        match answer {
+            Answer::Finding(finding) => {
+                let guards = file.summary.queries[query].guards.clone();
+                if !guards.is_empty() {
+                    file.summary.guarded.push(GuardedFinding {
+                        rule: finding.rule,
+                        span: finding.span,
+                        guards,
+                    });
+                }
+                file.findings.push(*finding);
+            }
+            Answer::Drop(span) => file.findings.retain(|finding| {
+                !(finding.span == span && finding.confidence == Confidence::Inferred)
+            }),
+            Answer::Confirm(span) => {
+                for finding in &mut file.findings {
+                    if finding.span == span {
+                        finding.confidence = Confidence::Resolved;
+                    }
+                }
+            }
         }
     }
 }
@@ -367,6 +439,8 @@ struct Outcome {
     crates: Crates,
     errors: Vec<InputError>,
     paths: Vec<String>,
+    /// The walk's catalogs (index 0 is the shared one), for the model.
+    catalogs: Vec<Catalog>,
 }
 
 /// One file to lint and what it needs to know about its target.
@@ -452,10 +526,12 @@ fn analyse(
             scope.spawn_fifo(move |scope| visit(scope, walk, job));
         }
     });
-    Ok(walk
+    let mut outcome = walk
         .outcome
         .into_inner()
-        .unwrap_or_else(|poisoned| poisoned.into_inner()))
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    outcome.catalogs = walk.catalogs;
+    Ok(outcome)
 }
 
 /// The catalogs of a run, and which one each package uses. A user names

@@ -29,6 +29,7 @@ mod attrs;
 mod guards;
 mod macros;
 mod modules;
+mod questions;
 mod scope;
 mod socket_addr;
 pub mod summary;
@@ -150,7 +151,9 @@ pub fn analyze_file(source: &str, ctx: &FileContext<'_>) -> Result<FileAnalysis,
     };
     let mut walker = walker::Walker::new(&file, ctx);
     syn::visit::Visit::visit_file(&mut walker, &file);
-    let (findings, summary) = walker.finish();
+    let (findings, mut summary) = walker.finish();
+    let skip = |attrs: &[syn::Attribute]| !ctx.include_tests && attrs::is_test_item(attrs);
+    summary.index = crate::model::items::index_file(&file.items, ctx.module_path, &skip);
     Ok(FileAnalysis {
         findings,
         modules,

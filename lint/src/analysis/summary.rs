@@ -20,6 +20,8 @@ use syn::Expr;
 use super::scope::{Ns, Resolver, Ty};
 use super::types;
 use crate::finding::{Severity, Span};
+use crate::model::items::ItemIndex;
+use crate::model::queries::Query;
 
 /// How deep a receiver the file cannot type is described for the solver.
 const MAX_RECEIVER_DEPTH: usize = 8;
@@ -53,6 +55,18 @@ pub struct FileSummary {
     /// The walker's findings made inside closures handed to crate functions:
     /// dropped after the solve if a guard turns out to offload its closure.
     pub guarded: Vec<GuardedFinding>,
+    /// The file's items, for the semantic model (`crate::model`).
+    pub index: ItemIndex,
+    /// What only the model can answer (receivers other files type).
+    pub queries: Vec<ModelQuery>,
+}
+
+/// A question for the model, with the guards of the closures it was asked
+/// in (its finding is dropped if one of them offloads, as `GuardedFinding`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ModelQuery {
+    pub query: Query,
+    pub guards: Vec<Guard>,
 }
 
 /// One function, inherent or trait method, or trait default method.

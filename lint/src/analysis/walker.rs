@@ -42,6 +42,8 @@
 //! types its receiver); per `let`, one type inference bounded in depth.
 //! Only the summary is retained after the file.
 
+use std::sync::Arc;
+
 use proc_macro2::LineColumn;
 use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
@@ -54,16 +56,19 @@ use syn::{
 use super::attrs;
 use super::guards::{CallId, GuardTracker, Lock};
 use super::macros::{self, MacroBody};
+use super::questions;
 use super::scope::{Ns, Resolver, Target, Ty};
 use super::socket_addr;
 use super::summary::{
     self, BlockingCall, CallSite, Callee, FileSummary, ForwardedParam, FunctionSummary, Guard,
-    GuardedFinding,
+    GuardedFinding, ModelQuery,
 };
 use super::types;
 use super::{AsyncRuntime, Edition, FileContext};
 use crate::catalog::Entry;
 use crate::finding::{Confidence, Edit, Finding, Fix, Label, Span};
+use crate::model::queries::{Query, QueryKind};
+use crate::model::written::{Recv, TypeRef};
 use crate::rules;
 
 /// Traits whose `poll*` methods run on the executor.
@@ -199,6 +204,11 @@ pub struct Walker<'c> {
     /// The guards of the closures being visited, outermost first: what is
     /// found there is conditional (`GuardedFinding`, `CallSite::guards`).
     guard_stack: Vec<Guard>,
+    /// The enclosing impl's type as written, for the model's descriptions.
+    model_self: Option<TypeRef>,
+    /// Closures whose first parameter is an element of a described
+    /// collection (`paths.iter().filter(|p| ..)`), by address.
+    element_closures: Vec<(*const ExprClosure, Arc<Recv>)>,
 }
 
 /// A parameter of the function being walked, named by a plain identifier.
@@ -242,6 +252,8 @@ impl<'c> Walker<'c> {
             forwarded_uses: Vec::new(),
             wrapped: Vec::new(),
             guard_stack: Vec::new(),
+            model_self: None,
+            element_closures: Vec::new(),
         }
     }
 
@@ -521,6 +533,18 @@ impl<'c> Walker<'c> {
             return;
         }
         let rule = &rules::LOCK_HELD_ACROSS_AWAIT;
+        // Candidates only the model can tell: asked, not reported.
+        let (questions, held): (Vec<_>, Vec<_>) = held
+            .into_iter()
+            .partition(|held| held.lock.question.is_some());
+        for held in questions {
+            if let Some(mut question) = held.lock.question {
+                question.query.kind = QueryKind::HeldGuard {
+                    await_span: held.await_span,
+                };
+                self.summary.queries.push(*question);
+            }
+        }
         let spans: Vec<Span> = held.iter().map(|held| held.lock.span).collect();
         self.findings
             .retain(|finding| !(finding.rule == SYNC_LOCK_RULE && spans.contains(&finding.span)));
@@ -588,6 +612,28 @@ impl<'c> Walker<'c> {
             }
             None => None,
         }
+    }
+
+    /// A lock-shaped call (`.lock()`, `.read()`, `.borrow()`, ..) on a
+    /// receiver only the model can type: tracked like a guard, and asked
+    /// about if it is alive at an `.await` (`report_held_guards`).
+    #[allow(clippy::type_complexity)]
+    fn candidate_guard(
+        &self,
+        call: &ExprMethodCall,
+    ) -> Option<(String, Confidence, Option<Box<ModelQuery>>)> {
+        let method = call.method.to_string();
+        let file_knows = match types::infer(&self.resolver, &call.receiver) {
+            None => false,
+            // A crate type may be an alias of a lock declared elsewhere.
+            Some(Ty::Named(path)) => !self.is_crate_path(&path),
+            Some(Ty::Tuple(_)) => true,
+        };
+        if !self.resolver.catalog().is_guard_method(&method) || file_knows {
+            return None;
+        }
+        let question = self.question(call, QueryKind::ConfirmLock)?;
+        Some((method, Confidence::Resolved, Some(Box::new(question))))
     }
 
     /// Arguments passed by name are moved into the call: a guard so passed
@@ -751,6 +797,7 @@ impl<'c> Walker<'c> {
             confidence: Confidence::Resolved,
             context: self.describe_context(),
             function: self.function.clone(),
+            question: None,
         };
         self.guards.lock_bound(lock, name, self.block_depth);
     }
@@ -830,14 +877,21 @@ impl<'c> Walker<'c> {
                 match input {
                     syn::FnArg::Typed(typed) => {
                         let ty = walker.resolver.resolve_type(&typed.ty);
-                        walker.bind_pattern(&typed.pat, ty);
+                        let described = questions::typed(&typed.ty, walker.model_self.as_ref());
+                        walker.bind_described(&typed.pat, ty, described);
                     }
                     syn::FnArg::Receiver(_) => {
                         let ty = walker
                             .resolver
                             .self_ty()
                             .map(|path| Ty::Named(path.to_string()));
-                        walker.resolver.bind_local("self".to_string(), ty);
+                        let described = walker
+                            .model_self
+                            .clone()
+                            .map(|self_ty| Arc::new(Recv::Typed(self_ty)));
+                        walker
+                            .resolver
+                            .bind_described("self".to_string(), ty, described);
                     }
                 }
             }
@@ -870,6 +924,127 @@ impl<'c> Walker<'c> {
 
     /// Binds every name a pattern introduces (shadowing functions and
     /// imports of the same name), with its type when known.
+    /// Binds a pattern whose whole value the model can describe: a plain
+    /// name (or `Ok(name)`/`Some(name)`, `name: T`) keeps the description;
+    /// other patterns bind as `bind_pattern` does.
+    fn bind_described(&mut self, pat: &Pat, ty: Option<Ty>, described: Arc<Recv>) {
+        match pat {
+            Pat::Ident(ident) if ident.subpat.is_none() => {
+                self.shadow_param(&ident.ident);
+                let described = (!described.is_unknown()).then_some(described);
+                self.resolver
+                    .bind_described(ident.ident.to_string(), ty, described);
+            }
+            Pat::Type(typed) => {
+                let annotated = self.resolver.resolve_type(&typed.ty);
+                let written = questions::typed(&typed.ty, self.model_self.as_ref());
+                self.bind_described(&typed.pat, annotated.or(ty), written);
+            }
+            Pat::TupleStruct(tuple_struct)
+                if tuple_struct.elems.len() == 1
+                    && tuple_struct.path.segments.last().is_some_and(|segment| {
+                        segment.ident == "Ok" || segment.ident == "Some"
+                    }) =>
+            {
+                self.bind_described(&tuple_struct.elems[0], ty, described);
+            }
+            Pat::Reference(reference) => self.bind_described(&reference.pat, ty, described),
+            Pat::Paren(paren) => self.bind_described(&paren.pat, ty, described),
+            _ => self.bind_pattern(pat, ty),
+        }
+    }
+
+    /// A question for the model about the method call `call` (see
+    /// `crate::model::queries`); `None` when the receiver says nothing the
+    /// model could type, or inside a closure whose use is not known yet.
+    fn question(&self, call: &ExprMethodCall, kind: QueryKind) -> Option<ModelQuery> {
+        if self.deferred.iter().any(|closure| closure.capturing) {
+            return None;
+        }
+        let receiver =
+            questions::describe(&self.resolver, self.model_self.as_ref(), &call.receiver);
+        if receiver.is_unknown() {
+            return None;
+        }
+        let chain = chain_start(&call.receiver);
+        Some(ModelQuery {
+            query: Query {
+                module: questions::model_module(&self.resolver),
+                receiver: Arc::unwrap_or_clone(receiver),
+                method: call.method.to_string(),
+                span: span_between(
+                    call.method.span().start(),
+                    call.paren_token.span.close().end(),
+                ),
+                kind,
+                context: self.describe_context(),
+                function: self.function.clone(),
+                flagged: self
+                    .flagged_chains
+                    .iter()
+                    .filter(|(start, _)| *start == chain)
+                    .map(|(_, rule)| *rule)
+                    .collect(),
+                chain: (chain.line, chain.column),
+            },
+            guards: self.guard_stack.clone(),
+        })
+    }
+
+    fn ask(&mut self, call: &ExprMethodCall, kind: QueryKind) {
+        if kind == QueryKind::Call && types::is_self_preserving(&call.method.to_string()) {
+            return;
+        }
+        if let Some(question) = self.question(call, kind) {
+            self.summary.queries.push(question);
+        }
+    }
+
+    /// Whether a function path the file resolved to no catalog entry may
+    /// still name one through other files' items: a path of the crate (a
+    /// `pub use` elsewhere) or one whose first segment nothing here names
+    /// (a glob import of another module).
+    fn only_the_model_knows(&self, callee: &str) -> bool {
+        let catalog = self.resolver.catalog();
+        if catalog.is_offload(callee) || catalog.is_executor_callback(callee) {
+            return false;
+        }
+        let first = callee.split("::").next().unwrap_or(callee);
+        // `Some(..)`, `Ok(..)`, tuple structs: constructors, never blocking.
+        let constructor = first == callee && first.starts_with(char::is_uppercase);
+        first == "crate" || (!constructor && !catalog.knows(first))
+    }
+
+    /// Asks the model about a function call (`QueryKind::Function`).
+    fn ask_function(&mut self, call: &ExprCall, start: LineColumn) {
+        if self.deferred.iter().any(|closure| closure.capturing) {
+            return;
+        }
+        let Expr::Path(func) = &*call.func else {
+            return;
+        };
+        if func.qself.is_some() {
+            return;
+        }
+        self.summary.queries.push(ModelQuery {
+            query: Query {
+                module: questions::model_module(&self.resolver),
+                receiver: Recv::Path(crate::model::lower::path_ref(
+                    &func.path,
+                    self.model_self.as_ref(),
+                )),
+                method: String::new(),
+                span: span_between(start, call.paren_token.span.close().end()),
+                kind: QueryKind::Function,
+                context: self.describe_context(),
+                function: self.function.clone(),
+                flagged: Vec::new(),
+                chain: (start.line, start.column),
+            },
+            guards: self.guard_stack.clone(),
+        });
+    }
+
     fn bind_pattern(&mut self, pat: &Pat, ty: Option<Ty>) {
         match pat {
             Pat::Ident(ident) => {
@@ -1334,6 +1509,9 @@ impl<'ast> Visit<'ast> for Walker<'_> {
             _ => None,
         };
         let saved_self = self.resolver.set_self_ty(self_path.clone());
+        let saved_model_self = self
+            .model_self
+            .replace(crate::model::lower::type_ref(&node.self_ty, None));
         let saved_owner = self.owner.replace(Owner {
             name,
             polls,
@@ -1346,6 +1524,7 @@ impl<'ast> Visit<'ast> for Walker<'_> {
         });
         self.owner = saved_owner;
         self.resolver.set_self_ty(saved_self);
+        self.model_self = saved_model_self;
     }
 
     fn visit_impl_item_fn(&mut self, node: &'ast ImplItemFn) {
@@ -1481,7 +1660,14 @@ impl<'ast> Visit<'ast> for Walker<'_> {
             .init
             .as_ref()
             .and_then(|init| types::infer(&self.resolver, &init.expr));
-        self.bind_pattern(&node.pat, ty);
+        match &node.init {
+            Some(init) => {
+                let described =
+                    questions::describe(&self.resolver, self.model_self.as_ref(), &init.expr);
+                self.bind_described(&node.pat, ty, described);
+            }
+            None => self.bind_pattern(&node.pat, ty),
+        }
     }
 
     fn visit_arm(&mut self, node: &'ast syn::Arm) {
@@ -1549,7 +1735,8 @@ impl<'ast> Visit<'ast> for Walker<'_> {
     fn visit_expr_for_loop(&mut self, node: &'ast syn::ExprForLoop) {
         self.visit_expr(&node.expr);
         self.resolver.push_scope(false);
-        self.bind_pattern(&node.pat, None);
+        let collection = questions::describe(&self.resolver, self.model_self.as_ref(), &node.expr);
+        self.bind_described(&node.pat, None, Arc::new(Recv::Element(collection)));
         self.visit_block(&node.body);
         self.resolver.pop_scope();
     }
@@ -1602,6 +1789,11 @@ impl<'ast> Visit<'ast> for Walker<'_> {
             .iter()
             .position(|(closure, _)| *closure == address)
             .map(|index| self.wrapped.swap_remove(index).1);
+        let mut element = self
+            .element_closures
+            .iter()
+            .position(|(closure, _)| *closure == address)
+            .map(|index| self.element_closures.swap_remove(index).1);
         // An async closure's body runs where its future is polled.
         let saved_guards = if node.asyncness.is_some() {
             Some(std::mem::take(&mut self.guard_stack))
@@ -1633,7 +1825,10 @@ impl<'ast> Visit<'ast> for Walker<'_> {
             walker.resolver.push_scope(false);
             for (index, input) in node.inputs.iter().enumerate() {
                 let ty = if index == 0 { scoped_ty.clone() } else { None };
-                walker.bind_pattern(input, ty);
+                match element.take() {
+                    Some(element) => walker.bind_described(input, ty, element),
+                    None => walker.bind_pattern(input, ty),
+                }
             }
             walker.guards.enter_body();
             walker.visit_expr(&node.body);
@@ -1674,6 +1869,9 @@ impl<'ast> Visit<'ast> for Walker<'_> {
             let start = expr_start(&node.func);
             let span = span_between(start, node.paren_token.span.close().end());
             self.summarise_call(&callee, entry, Confidence::Resolved, span);
+            if self.in_async() && entry.is_none() && self.only_the_model_knows(&callee) {
+                self.ask_function(node, start);
+            }
             if self.in_async()
                 && let Some(entry) = entry
             {
@@ -1699,9 +1897,21 @@ impl<'ast> Visit<'ast> for Walker<'_> {
         self.unwrapped = saved_unwrapped;
         let guard = if self.in_async() && self.await_holding_allowed == 0 {
             self.guard_callee(node)
+                .map(|(callee, confidence)| (callee, confidence, None))
+                .or_else(|| self.candidate_guard(node))
         } else {
             None
         };
+        if questions::hands_elements_to_closure(&node.method.to_string())
+            && let Some(closure) = node.args.first().and_then(closure_arg)
+        {
+            let collection =
+                questions::describe(&self.resolver, self.model_self.as_ref(), &node.receiver);
+            if !collection.is_unknown() {
+                self.element_closures
+                    .push((closure as *const _, Arc::new(Recv::Element(collection))));
+            }
+        }
 
         let has_closure = node.args.iter().any(|arg| closure_arg(arg).is_some());
         let resolved = if self.in_async() || has_closure {
@@ -1727,6 +1937,17 @@ impl<'ast> Visit<'ast> for Walker<'_> {
             && let Some(callee) = self.untyped_method_callee(node)
         {
             self.note_crate_call(callee, 1, &node.args, has_closure);
+        }
+        if self.in_async() {
+            match &resolved {
+                // The `.lock().unwrap()` shape on an unknown receiver: the
+                // model may know it (and that it is no lock).
+                Some((_, Some(_), Confidence::Inferred)) => self.ask(node, QueryKind::ConfirmLock),
+                Some((_, Some(_), _)) => {}
+                // Unresolved, or a path of the crate (perhaps an alias of
+                // a library type declared in another file).
+                _ => self.ask(node, QueryKind::Call),
+            }
         }
         if let Some((callee, entry, confidence)) = resolved {
             // `socket.connect(addr)` with `addr: SocketAddr` resolves no name: no wait.
@@ -1757,8 +1978,9 @@ impl<'ast> Visit<'ast> for Walker<'_> {
             self.visit_expr(arg);
         }
         self.note_moves(node.args.iter());
-        if let Some((callee, confidence)) = guard {
+        if let Some((callee, confidence, question)) = guard {
             let lock = Lock {
+                question,
                 span: span_between(
                     node.method.span().start(),
                     node.paren_token.span.close().end(),

@@ -279,7 +279,7 @@ impl Model<'_> {
             }
             if UNWRAPPING.contains(&method) {
                 return match &current {
-                    Type::Named(Def::External(path), args) if self.catalog.is_transparent(path) => {
+                    Type::Named(Def::External(path), args) if is_success_wrapper(path) => {
                         args.first().cloned().unwrap_or(Type::Unknown)
                     }
                     _ => current,
@@ -333,7 +333,9 @@ impl Model<'_> {
                 if let Some(signature) = self.sigs.deref(path) {
                     return Some(self.instantiate(signature, args, &[]));
                 }
-                if self.catalog.is_transparent(path) {
+                // `Arc`, `Box`, `Rc`, `Pin`: not `Option`/`Result`, which
+                // only `?` and the unwrapping methods look into.
+                if self.catalog.is_transparent(path) && !is_success_wrapper(path) {
                     return args.first().cloned();
                 }
                 self.catalog
@@ -379,6 +381,12 @@ fn bind(generics: &[String], args: &[Type]) -> HashMap<String, Type> {
         .cloned()
         .zip(args.iter().cloned().chain(std::iter::repeat(Type::Unknown)))
         .collect()
+}
+
+/// `Option`, `Result` and every crate's `Result` alias: what `?` and
+/// `unwrap` open.
+fn is_success_wrapper(path: &str) -> bool {
+    path == "std::option::Option" || path == "Result" || path.ends_with("::Result")
 }
 
 /// A `[returns]` entry of the catalog (untyped arguments).

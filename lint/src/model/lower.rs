@@ -106,9 +106,26 @@ pub trait Locals {
     fn self_ty(&self) -> Option<&TypeRef>;
 }
 
-/// Describes a receiver expression.
-pub fn recv(expr: &Expr, locals: &dyn Locals) -> Recv {
-    recv_at(expr, locals, 0)
+/// Describes a receiver expression. A local's description is shared, not
+/// copied: describing stays linear in the expression's size.
+pub fn recv(expr: &Expr, locals: &dyn Locals) -> Arc<Recv> {
+    shared(expr, locals, 0)
+}
+
+fn shared(expr: &Expr, locals: &dyn Locals, depth: usize) -> Arc<Recv> {
+    if let Expr::Path(path) = expr
+        && path.qself.is_none()
+        && let Some(ident) = path.path.get_ident()
+        && let Some(local) = locals.local(&ident.to_string())
+    {
+        return local.unwrap_or_else(|| Arc::new(Recv::Unknown));
+    }
+    match expr {
+        Expr::Await(expr) => shared(&expr.base, locals, depth + 1),
+        Expr::Paren(expr) => shared(&expr.expr, locals, depth + 1),
+        Expr::Reference(expr) => shared(&expr.expr, locals, depth + 1),
+        _ => Arc::new(recv_at(expr, locals, depth)),
+    }
 }
 
 fn recv_at(expr: &Expr, locals: &dyn Locals, depth: usize) -> Recv {
@@ -116,13 +133,13 @@ fn recv_at(expr: &Expr, locals: &dyn Locals, depth: usize) -> Recv {
         return Recv::Unknown;
     }
     let inner = |expr: &Expr| recv_at(expr, locals, depth + 1);
+    let base = |expr: &Expr| shared(expr, locals, depth + 1);
     match expr {
         Expr::Path(path) if path.qself.is_none() => {
-            if let Some(ident) = path.path.get_ident() {
-                let name = ident.to_string();
-                if let Some(local) = locals.local(&name) {
-                    return local.map_or(Recv::Unknown, |recv| (*recv).clone());
-                }
+            if let Some(ident) = path.path.get_ident()
+                && let Some(local) = locals.local(&ident.to_string())
+            {
+                return local.map_or(Recv::Unknown, |recv| (*recv).clone());
             }
             Recv::Path(path_ref(&path.path, locals.self_ty()))
         }
@@ -131,7 +148,7 @@ fn recv_at(expr: &Expr, locals: &dyn Locals, depth: usize) -> Recv {
                 syn::Member::Named(name) => name.to_string(),
                 syn::Member::Unnamed(index) => index.index.to_string(),
             };
-            Recv::Field(Arc::new(inner(&field.base)), name)
+            Recv::Field(base(&field.base), name)
         }
         Expr::Call(call) => match &*call.func {
             Expr::Path(func) if func.qself.is_none() => Recv::Call(
@@ -140,11 +157,11 @@ fn recv_at(expr: &Expr, locals: &dyn Locals, depth: usize) -> Recv {
             ),
             _ => Recv::Unknown,
         },
-        Expr::MethodCall(call) => Recv::Method(
-            Arc::new(inner(&call.receiver)),
-            call.method.to_string(),
-            call.args.iter().map(inner).collect(),
-        ),
+        // Method arguments type no library signature of the catalog: not
+        // described (keeps descriptions small).
+        Expr::MethodCall(call) => {
+            Recv::Method(base(&call.receiver), call.method.to_string(), Vec::new())
+        }
         Expr::Struct(literal) if literal.qself.is_none() => {
             let path = &literal.path;
             if path.is_ident("Self") {
@@ -156,7 +173,8 @@ fn recv_at(expr: &Expr, locals: &dyn Locals, depth: usize) -> Recv {
                 Recv::Struct(path_ref(path, locals.self_ty()))
             }
         }
-        Expr::Try(expr) => inner(&expr.expr),
+        // `x?` is the success value, as `x.unwrap()` is.
+        Expr::Try(expr) => Recv::Method(base(&expr.expr), "unwrap".to_string(), Vec::new()),
         Expr::Await(expr) => inner(&expr.base),
         Expr::Paren(expr) => inner(&expr.expr),
         Expr::Group(expr) => inner(&expr.expr),

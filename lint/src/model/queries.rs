@@ -14,6 +14,7 @@
 //!   `Mutex`-named type).
 
 use super::Model;
+use super::defmap::Res;
 use super::infer::At;
 use super::ty::{Def, Type};
 use super::written::Recv;
@@ -50,7 +51,14 @@ pub struct Query {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum QueryKind {
     Call,
-    HeldGuard { await_span: Span },
+    /// A function call whose path the file could not resolve to a catalog
+    /// entry (`disk::read(..)` through another module's `pub use std::fs as
+    /// disk`, `Client::new()` through `use super::*`): `receiver` is the
+    /// path as written (`Recv::Path`), `method` is empty.
+    Function,
+    HeldGuard {
+        await_span: Span,
+    },
     ConfirmLock,
 }
 
@@ -101,6 +109,21 @@ impl Model<'_> {
                 krate,
                 module: &query.module,
             };
+            if query.kind == QueryKind::Function {
+                let Some(found) = self.catalogued_function(at, &query.receiver) else {
+                    continue;
+                };
+                let rule = found.entry.rule.id;
+                if found.entry.blocks == Blocks::OnNameResolution
+                    || flagged.contains(&(query.chain, rule))
+                {
+                    continue;
+                }
+                flagged.push((query.chain, rule));
+                let finding = finding(query, rel_path, runtime, &found.callee, found.entry);
+                answers.push((index, Answer::Finding(Box::new(finding))));
+                continue;
+            }
             let receiver = self.type_of(at, &query.receiver);
             if receiver.is_unknown() {
                 continue;
@@ -146,6 +169,7 @@ impl Model<'_> {
                     });
                     answers.push((index, Answer::Finding(Box::new(finding))));
                 }
+                QueryKind::Function => {}
                 QueryKind::ConfirmLock => {
                     let answer = if self.guard(&receiver, &query.method).is_some() {
                         Answer::Confirm(query.span)
@@ -157,6 +181,20 @@ impl Model<'_> {
             }
         }
         answers
+    }
+
+    /// The catalog entry a function path names, resolved through the def
+    /// map (re-exports, globs, renames) to an external path.
+    fn catalogued_function(&self, at: At<'_>, callee: &Recv) -> Option<Found> {
+        let Recv::Path(path) = callee else {
+            return None;
+        };
+        let Res::External(external) = self.resolve_type_path(at.krate, at.module, path)? else {
+            return None;
+        };
+        let callee = self.catalog.canonical(&external);
+        let entry = self.catalog.lookup(&callee)?;
+        Some(Found { callee, entry })
     }
 
     /// The catalog entry `receiver.method(..)` calls, after auto-deref: the

@@ -353,7 +353,7 @@ fn elements_of_collections_and_iterator_adapters() {
                 .collect(),
         };
         let expr: syn::Expr = syn::parse_str(expr).unwrap();
-        let recv = Recv::Element(Arc::new(lower::recv(&expr, &locals)));
+        let recv = Recv::Element(lower::recv(&expr, &locals));
         model.display(&model.type_of(
             At {
                 krate: 0,
