@@ -14,7 +14,7 @@
 //!
 //! Rules:
 //! - a sync function blocks if it makes a catalogued call of a propagated
-//!   rule (`summary::PROPAGATED_RULES`: not the lock rules) in its own sync
+//!   rule (`Rule::propagates`: not the lock rules) in its own sync
 //!   code, or calls a crate function that blocks, at any depth; cycles are
 //!   fine (a reverse breadth-first search from the root causes visits each
 //!   function once and keeps one shortest path to a root cause);

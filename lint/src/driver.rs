@@ -78,18 +78,7 @@ pub struct Report {
     pub config_source: Option<String>,
 }
 
-/// The run could not happen at all (exit code 2): bad path, no Rust source,
-/// broken manifest, bad configuration. One line, names the problem.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct FatalError(pub String);
-
-impl std::fmt::Display for FatalError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for FatalError {}
+pub use crate::vocab::FatalError;
 
 pub fn run(path: &Path, options: &Options) -> Result<Report, FatalError> {
     let started = Instant::now();

@@ -42,3 +42,26 @@ pub enum AsyncRuntime {
     /// No known runtime among the dependencies (or no manifest): help names tokio.
     Unknown,
 }
+
+/// The lines an item spans, outer attributes and doc comments included.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ItemLines {
+    pub first: usize,
+    pub last: usize,
+    /// False for test code the analysis skipped (`include_tests` off): an
+    /// allow inside it may well be needed when tests are linted.
+    pub analysed: bool,
+}
+
+/// The run could not happen at all (exit code 2): bad path, no Rust source,
+/// broken manifest, bad configuration. One line, names the problem.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FatalError(pub String);
+
+impl std::fmt::Display for FatalError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for FatalError {}

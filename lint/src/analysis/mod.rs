@@ -43,7 +43,7 @@ pub use scope::Ty;
 use crate::catalog::Catalog;
 use crate::finding::{Finding, Span};
 
-pub use crate::vocab::{AsyncRuntime, Edition};
+pub use crate::vocab::{AsyncRuntime, Edition, ItemLines};
 
 /// Everything `analyze_file` needs to know about the file besides its text.
 #[derive(Clone, Copy, Debug)]
@@ -116,16 +116,6 @@ pub struct FileAnalysis {
     pub items: Vec<ItemLines>,
     /// The file's functions and their calls, for the call graph.
     pub summary: summary::FileSummary,
-}
-
-/// The lines an item spans, outer attributes and doc comments included.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ItemLines {
-    pub first: usize,
-    pub last: usize,
-    /// False for test code the analysis skipped (`include_tests` off): an
-    /// allow inside it may well be needed when tests are linted.
-    pub analysed: bool,
 }
 
 /// The file did not parse.

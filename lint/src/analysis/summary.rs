@@ -26,21 +26,6 @@ use crate::model::queries::Query;
 /// How deep a receiver the file cannot type is described for the solver.
 const MAX_RECEIVER_DEPTH: usize = 8;
 
-/// Rules whose calls make the sync function that makes them blocking for
-/// its async callers. Lock rules are not here: a std mutex briefly held in
-/// a helper is fine, and is what a helper is for.
-pub const PROPAGATED_RULES: &[&str] = &[
-    "block-on-in-async",
-    "nested-runtime",
-    "blocking-sleep",
-    "blocking-fs",
-    "blocking-net",
-    "blocking-process",
-    "blocking-io",
-    "blocking-wait",
-    "blocking-client",
-];
-
 /// One file's functions, in source order, and what its items say about
 /// types (for receivers other files cannot type on their own).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -173,11 +158,6 @@ pub struct CallSite {
     pub function: Option<String>,
     /// Made inside closures handed to crate functions (see [`Guard`]).
     pub guards: Vec<Guard>,
-}
-
-/// Whether calls of `rule` make their sync caller blocking.
-pub fn propagates(rule: &str) -> bool {
-    PROPAGATED_RULES.contains(&rule)
 }
 
 /// Describes a receiver the file could not type, when every path in it is

@@ -90,7 +90,6 @@ const POLL_TRAITS: &[&str] = &[
 const MAX_CHAIN_WALK: usize = 64;
 
 /// The note `lock-held-across-await` replaces for the same call.
-const SYNC_LOCK_RULE: &str = "sync-lock-in-async";
 
 /// Macros that await the futures they are given.
 const AWAITING_MACROS: &[&str] = &["select", "select_biased", "join", "try_join"];
@@ -287,9 +286,7 @@ impl<'c> Walker<'c> {
         let in_async = self.in_async();
         let record = match entry {
             Some(entry)
-                if !in_async
-                    && confidence == Confidence::Resolved
-                    && summary::propagates(entry.rule.id) =>
+                if !in_async && confidence == Confidence::Resolved && entry.rule.propagates =>
             {
                 Record::Blocking(BlockingCall {
                     rule: entry.rule.id,
@@ -546,8 +543,9 @@ impl<'c> Walker<'c> {
             }
         }
         let spans: Vec<Span> = held.iter().map(|held| held.lock.span).collect();
-        self.findings
-            .retain(|finding| !(finding.rule == SYNC_LOCK_RULE && spans.contains(&finding.span)));
+        self.findings.retain(|finding| {
+            !(finding.rule == rules::SYNC_LOCK_IN_ASYNC.id && spans.contains(&finding.span))
+        });
         for held in held {
             let lock = held.lock;
             self.findings.push(Finding {

@@ -40,6 +40,7 @@ pub static RULE: Rule = Rule {
     source: include_str!("block_on_in_async.rs"),
     message,
     help,
+    propagates: true,
 };
 
 fn message(callee: &str, context: &str) -> String {

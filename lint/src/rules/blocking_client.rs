@@ -39,6 +39,7 @@ pub static RULE: Rule = Rule {
     source: include_str!("blocking_client.rs"),
     message,
     help,
+    propagates: true,
 };
 
 fn message(callee: &str, context: &str) -> String {

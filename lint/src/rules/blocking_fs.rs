@@ -57,6 +57,7 @@ pub static RULE: Rule = Rule {
     source: include_str!("blocking_fs.rs"),
     message,
     help,
+    propagates: true,
 };
 
 fn message(callee: &str, context: &str) -> String {

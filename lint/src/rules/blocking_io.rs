@@ -37,6 +37,7 @@ pub static RULE: Rule = Rule {
     source: include_str!("blocking_io.rs"),
     message,
     help,
+    propagates: true,
 };
 
 fn message(callee: &str, context: &str) -> String {

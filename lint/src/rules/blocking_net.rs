@@ -64,6 +64,7 @@ pub static RULE: Rule = Rule {
     source: include_str!("blocking_net.rs"),
     message,
     help,
+    propagates: true,
 };
 
 fn message(callee: &str, context: &str) -> String {

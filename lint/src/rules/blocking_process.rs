@@ -32,6 +32,7 @@ pub static RULE: Rule = Rule {
     source: include_str!("blocking_process.rs"),
     message,
     help,
+    propagates: true,
 };
 
 fn message(callee: &str, context: &str) -> String {

@@ -42,6 +42,7 @@ pub static RULE: Rule = Rule {
     source: include_str!("blocking_wait.rs"),
     message,
     help,
+    propagates: true,
 };
 
 fn message(callee: &str, context: &str) -> String {

@@ -76,6 +76,7 @@ pub static RULE: Rule = Rule {
     source: include_str!("lock_held_across_await.rs"),
     message,
     help,
+    propagates: false,
 };
 
 fn message(callee: &str, context: &str) -> String {

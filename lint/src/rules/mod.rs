@@ -4,8 +4,10 @@
 //! `Rule::doc()` (the rule file's leading `//!` comment: *What it does*,
 //! *Why is this bad?*, *Example*, *Use instead*).
 //!
-//! Adding a rule: a file here (doc comment, `RULE`, `message`, `help`), one
-//! line in `ALL`, catalog entries naming its id, and a fixture module.
+//! Adding a rule: a file here (doc comment, `RULE`, `message`, `help`,
+//! whether it propagates through helpers), one line in `ALL`, catalog
+//! entries naming its id, and a fixture module; nothing else lists rule ids
+//! (`lint/tests/registry.rs` holds it).
 
 use crate::finding::Severity;
 use crate::vocab::AsyncRuntime;
@@ -39,6 +41,10 @@ pub struct Rule {
     pub message: fn(callee: &str, context: &str) -> String,
     /// What to do instead, for the target's runtime.
     pub help: fn(runtime: AsyncRuntime, callee: &str) -> String,
+    /// Whether a call of this rule makes the sync function that makes it
+    /// blocking for its async callers (`crate::callgraph`). Not the lock
+    /// rules: a std mutex briefly held in a helper is what a helper is for.
+    pub propagates: bool,
 }
 
 impl Rule {

@@ -35,6 +35,7 @@ pub static RULE: Rule = Rule {
     source: include_str!("nested_runtime.rs"),
     message,
     help,
+    propagates: true,
 };
 
 fn message(callee: &str, context: &str) -> String {

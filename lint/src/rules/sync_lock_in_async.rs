@@ -49,6 +49,7 @@ pub static RULE: Rule = Rule {
     source: include_str!("sync_lock_in_async.rs"),
     message,
     help,
+    propagates: false,
 };
 
 fn message(callee: &str, context: &str) -> String {

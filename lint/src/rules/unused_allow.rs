@@ -45,6 +45,7 @@ pub static RULE: Rule = Rule {
     source: include_str!("unused_allow.rs"),
     message,
     help,
+    propagates: false,
 };
 
 /// `callee` is the rule id the comment allows; an unused allow has no async
