@@ -89,8 +89,6 @@ const POLL_TRAITS: &[&str] = &[
 /// How far down a method chain the chain's start is looked for.
 const MAX_CHAIN_WALK: usize = 64;
 
-/// The note `lock-held-across-await` replaces for the same call.
-
 /// Macros that await the futures they are given.
 const AWAITING_MACROS: &[&str] = &["select", "select_biased", "join", "try_join"];
 
