@@ -82,16 +82,58 @@ pub use crate::vocab::FatalError;
 
 pub fn run(path: &Path, options: &Options) -> Result<Report, FatalError> {
     let started = Instant::now();
+    let timings = Timings::from_env();
     let discovery = workspace::discover(path)?;
+    timings.phase("metadata", started);
     let config = load_config(&discovery, options)?;
     let settings = Settings::new(&discovery.root, options, config.as_ref())?;
+    let walk_started = Instant::now();
     let outcome = analyse(&discovery, &settings, options.jobs, analysis::analyze_file)?;
+    timings.phase("walk", walk_started);
     Ok(settings.finish(
         discovery.root,
         outcome,
         config.map(|config| config.source),
-        started.elapsed(),
+        started,
+        timings,
     ))
+}
+
+/// The same discovery and parallel walk as [`run`] (module trees followed,
+/// the same files read, the same pool), with each file only parsed: the
+/// baseline of the speed target (`lint/examples/parse_only.rs`). Returns
+/// (files, lines).
+pub fn parse_workspace(path: &Path, options: &Options) -> Result<(usize, usize), FatalError> {
+    let discovery = workspace::discover(path)?;
+    let config = load_config(&discovery, options)?;
+    let settings = Settings::new(&discovery.root, options, config.as_ref())?;
+    let outcome = analyse(&discovery, &settings, options.jobs, analysis::parse_only)?;
+    let lines = outcome.files.iter().map(|(_, file)| file.lines).sum();
+    Ok((outcome.files.len(), lines))
+}
+
+/// `STALLCHECK_TIMINGS=1`: each phase's wall time on stderr (metadata,
+/// the parallel walk, then the serial model, call-graph and report phases).
+#[derive(Clone, Copy, Debug)]
+struct Timings {
+    enabled: bool,
+}
+
+impl Timings {
+    fn from_env() -> Timings {
+        Timings {
+            enabled: std::env::var_os("STALLCHECK_TIMINGS").is_some_and(|value| value != "0"),
+        }
+    }
+
+    fn phase(self, name: &str, started: Instant) {
+        if self.enabled {
+            eprintln!(
+                "stallcheck: timing: {name} {:.1} ms",
+                started.elapsed().as_secs_f64() * 1000.0
+            );
+        }
+    }
 }
 
 /// `--config FILE`, else `stallcheck.toml` at the root, else the manifest's
@@ -213,7 +255,8 @@ impl Settings {
         root: PathBuf,
         outcome: Outcome,
         config_source: Option<String>,
-        elapsed: Duration,
+        started: Instant,
+        timings: Timings,
     ) -> Report {
         let Outcome {
             mut files,
@@ -224,7 +267,10 @@ impl Settings {
         } = outcome;
         // The graph is solved in path order, whatever order workers finished in.
         files.sort_by(|a, b| a.0.cmp(&b.0));
+        let model_started = Instant::now();
         ask_the_model(&mut files, &crates, &catalogs);
+        timings.phase("model", model_started);
+        let graph_started = Instant::now();
         let units: Vec<callgraph::Unit<'_>> = files
             .iter()
             .map(|(path, file)| callgraph::Unit {
@@ -236,6 +282,8 @@ impl Settings {
             .collect();
         let solution = callgraph::solve(&units, &crates);
         drop(units);
+        timings.phase("graph", graph_started);
+        let report_started = Instant::now();
         // Findings in closures that an inferred offload wrapper runs off the
         // executor go before suppressions see them (an allow covering only
         // those is unused).
@@ -277,13 +325,14 @@ impl Settings {
         errors.dedup();
         paths.sort();
         paths.dedup();
+        timings.phase("report", report_started);
         Report {
             root,
             findings,
             errors,
             files: paths.len(),
             lines,
-            elapsed,
+            elapsed: started.elapsed(),
             paths,
             config_source,
         }

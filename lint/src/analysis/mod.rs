@@ -152,6 +152,20 @@ pub fn analyze_file(source: &str, ctx: &FileContext<'_>) -> Result<FileAnalysis,
     })
 }
 
+/// Only parses the file and lists its out-of-line modules (so the driver
+/// follows the same module trees): the baseline `driver::parse_workspace`
+/// measures the analysis against.
+pub fn parse_only(source: &str, ctx: &FileContext<'_>) -> Result<FileAnalysis, ParseError> {
+    let file = syn::parse_file(source).map_err(|error| ParseError {
+        message: error.to_string(),
+        span: Some(Span::from_proc_macro2(error.span())),
+    })?;
+    Ok(FileAnalysis {
+        modules: modules::collect(&file.items, ctx.include_tests),
+        ..FileAnalysis::default()
+    })
+}
+
 fn item_lines(file: &syn::File, include_tests: bool) -> Vec<ItemLines> {
     let mut collector = ItemLinesCollector {
         include_tests,
