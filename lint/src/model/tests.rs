@@ -399,3 +399,31 @@ fn unknown_names_are_unknown_never_guessed() {
     check(&files, "", &[("s", "S<T>")], "s.t", "?");
     check(&files, "", &[], "mystery().lock()", "?");
 }
+
+#[test]
+fn the_builtin_catalogs_signatures_parse() {
+    let catalog = Catalog::builtin();
+    super::sigs::Signatures::from_catalog(&catalog).expect("lint/catalog.toml [model] parses");
+}
+
+#[test]
+fn a_broken_signature_is_an_error_naming_it() {
+    let text = include_str!("../../catalog.toml").replace(
+        "\"std::sync::Mutex<T>::lock\" = \"std::sync::MutexGuard<T>\"",
+        "\"std::sync::Mutex<T>::lock\" = \"std::sync::MutexGuard<\"",
+    );
+    let catalog = Catalog::from_toml(&text).expect("the rest of the catalog loads");
+    let error = super::sigs::Signatures::from_catalog(&catalog).unwrap_err();
+    assert!(error.contains("std::sync::Mutex<T>::lock"), "{error}");
+}
+
+#[test]
+fn struct_literals_type_their_binding() {
+    let files = [(
+        0,
+        "",
+        "pub struct Store { file: std::fs::File } impl Store { fn open() -> Self { todo!() } }",
+    )];
+    check(&files, "", &[], "Store { file: f }", "app::Store");
+    check(&files, "", &[], "Store::open().file", "std::fs::File");
+}
