@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 
-use super::items::{DeclKind, ItemIndex, ModuleItems};
+use super::items::{DeclKind, ItemIndex, UseDecl};
 use super::written::PathRef;
 
 /// How many rounds of import resolution at most (each round resolves at
@@ -105,39 +105,49 @@ impl DefMap {
     /// workspace, then (once nothing more does) the rest as external paths,
     /// then again, until no import adds a name.
     fn resolve_imports(&mut self, units: &[(usize, &ItemIndex)]) {
-        let imports: Vec<(usize, String, &ModuleItems)> = units
+        // Each import with its module; a named import is settled once its
+        // name is bound (re-resolving it could only find the same), a glob
+        // runs every round (the module it reads may have grown).
+        let mut pending: Vec<(usize, &str, &UseDecl)> = units
             .iter()
             .flat_map(|(krate, index)| {
-                index
-                    .modules
-                    .iter()
-                    .map(move |module| (*krate, module.joined.clone(), module))
+                index.modules.iter().flat_map(move |module| {
+                    module
+                        .uses
+                        .iter()
+                        .map(move |import| (*krate, module.joined.as_str(), import))
+                })
             })
             .collect();
         let mut lenient = false;
         for _ in 0..MAX_ROUNDS {
             let mut changed = false;
-            for (krate, module_path, module) in &imports {
-                for import in &module.uses {
-                    let found = match self.resolve_path(*krate, module_path, &import.path, lenient)
-                    {
-                        Lookup::Found(res) => res,
-                        Lookup::Pending => continue,
-                    };
-                    match &import.name {
-                        Some(name) => {
-                            let scope = self.scope_mut(*krate, module_path);
-                            if let std::collections::hash_map::Entry::Vacant(slot) =
-                                scope.names.entry(name.clone())
-                            {
-                                slot.insert(found);
-                                changed = true;
-                            }
+            let mut unsettled = Vec::with_capacity(pending.len());
+            for (krate, module_path, import) in pending {
+                let found = match self.resolve_path(krate, module_path, &import.path, lenient) {
+                    Lookup::Found(res) => res,
+                    Lookup::Pending => {
+                        unsettled.push((krate, module_path, import));
+                        continue;
+                    }
+                };
+                match &import.name {
+                    Some(name) => {
+                        let scope = self.scope_mut(krate, module_path);
+                        if let std::collections::hash_map::Entry::Vacant(slot) =
+                            scope.names.entry(name.clone())
+                        {
+                            slot.insert(found);
+                            changed = true;
                         }
-                        None => changed |= self.import_glob(*krate, module_path, found),
+                    }
+                    None => {
+                        changed |= self.import_glob(krate, module_path, found);
+                        unsettled.push((krate, module_path, import));
                     }
                 }
             }
+            pending = unsettled;
             if !changed {
                 if lenient {
                     break;
