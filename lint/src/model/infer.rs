@@ -19,6 +19,7 @@
 //!   iterator adapters), from `[model.elements]`.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use super::Model;
 use super::defmap::Res;
@@ -90,7 +91,7 @@ impl Model<'_> {
                 }
             }
             Recv::Field(base, field) => {
-                let base = self.eval(at, base, depth + 1);
+                let base = self.eval_shared(at, base, depth + 1);
                 self.field(&base, field)
             }
             Recv::Call(path, args) => {
@@ -101,7 +102,7 @@ impl Model<'_> {
                 self.call(at, path, &args)
             }
             Recv::Method(base, method, args) => {
-                let base = self.eval(at, base, depth + 1);
+                let base = self.eval_shared(at, base, depth + 1);
                 let args: Vec<Type> = args
                     .iter()
                     .map(|arg| self.eval(at, arg, depth + 1))
@@ -109,7 +110,7 @@ impl Model<'_> {
                 self.method_return(&base, method, &args)
             }
             Recv::Element(base) => {
-                let base = self.eval(at, base, depth + 1);
+                let base = self.eval_shared(at, base, depth + 1);
                 self.element(&base)
             }
             Recv::Agree(branches) => {
@@ -127,6 +128,21 @@ impl Model<'_> {
             }
             Recv::Unknown => Type::Unknown,
         }
+    }
+
+    /// A shared description (a local's value, a chain's base) is typed
+    /// once: chains of locals stay linear. The memo keeps the `Arc` alive,
+    /// so its address names it for the model's lifetime.
+    fn eval_shared(&self, at: At<'_>, recv: &Arc<Recv>, depth: usize) -> Type {
+        let key = Arc::as_ptr(recv) as usize;
+        if let Some((_, ty)) = self.memo.borrow().get(&key) {
+            return ty.clone();
+        }
+        let ty = self.eval(at, recv, depth);
+        self.memo
+            .borrow_mut()
+            .insert(key, (Arc::clone(recv), ty.clone()));
+        ty
     }
 
     /// A static, const or unit struct named in value position.

@@ -34,13 +34,15 @@ mod tests;
 pub mod ty;
 pub mod written;
 
+use std::cell::RefCell;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use defmap::{DefMap, Res};
 use items::{AliasDef, DeclKind, FnDef, ImplDef, ItemIndex, StaticDef, StructDef};
 use sigs::Signatures;
 use ty::{Def, Type};
-use written::{PathRef, TypeRef};
+use written::{PathRef, Recv, TypeRef};
 
 use crate::catalog::Catalog;
 
@@ -83,6 +85,9 @@ pub struct Model<'a> {
     statics: HashMap<(usize, String), Declared<'a, StaticDef>>,
     /// Inherent and trait impls by the self type's definition.
     impls: HashMap<Def, Vec<Declared<'a, ImplDef>>>,
+    /// Types of shared receiver descriptions, by address (see
+    /// `infer::eval_shared`).
+    memo: RefCell<HashMap<usize, (Arc<Recv>, Type)>>,
 }
 
 impl<'a> Model<'a> {
@@ -110,6 +115,7 @@ impl<'a> Model<'a> {
             fns: HashMap::new(),
             statics: HashMap::new(),
             impls: HashMap::new(),
+            memo: RefCell::new(HashMap::new()),
         };
         let mut pending_impls = Vec::new();
         for unit in units {
