@@ -17,14 +17,16 @@ use std::time::{Duration, Instant};
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
 
-use crate::analysis::summary::FileSummary;
+use crate::analysis::summary::{FileSummary, GuardedFinding};
 use crate::analysis::{
     self, AsyncRuntime, Edition, FileAnalysis, FileContext, ItemLines, ModuleDecl, ParseError,
 };
 use crate::callgraph::{self, Crates};
 use crate::catalog::Catalog;
 use crate::config::{self, Config, RuleLevel};
-use crate::finding::{Finding, InputError};
+use crate::finding::{Confidence, Finding, InputError};
+use crate::model::queries::{Answer, Query};
+use crate::model::{Model, ModelUnit};
 use crate::rules;
 use crate::suppress;
 use crate::workspace::{self, ChildLocation, Discovery, Layout, ModuleFile, io_reason};
@@ -76,31 +78,62 @@ pub struct Report {
     pub config_source: Option<String>,
 }
 
-/// The run could not happen at all (exit code 2): bad path, no Rust source,
-/// broken manifest, bad configuration. One line, names the problem.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct FatalError(pub String);
-
-impl std::fmt::Display for FatalError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for FatalError {}
+pub use crate::vocab::FatalError;
 
 pub fn run(path: &Path, options: &Options) -> Result<Report, FatalError> {
     let started = Instant::now();
+    let timings = Timings::from_env();
     let discovery = workspace::discover(path)?;
+    timings.phase("metadata", started);
     let config = load_config(&discovery, options)?;
     let settings = Settings::new(&discovery.root, options, config.as_ref())?;
+    let walk_started = Instant::now();
     let outcome = analyse(&discovery, &settings, options.jobs, analysis::analyze_file)?;
+    timings.phase("walk", walk_started);
     Ok(settings.finish(
         discovery.root,
         outcome,
         config.map(|config| config.source),
-        started.elapsed(),
+        started,
+        timings,
     ))
+}
+
+/// The same discovery and parallel walk as [`run`] (module trees followed,
+/// the same files read, the same pool), with each file only parsed: the
+/// baseline of the speed target (`lint/examples/parse_only.rs`). Returns
+/// (files, lines).
+pub fn parse_workspace(path: &Path, options: &Options) -> Result<(usize, usize), FatalError> {
+    let discovery = workspace::discover(path)?;
+    let config = load_config(&discovery, options)?;
+    let settings = Settings::new(&discovery.root, options, config.as_ref())?;
+    let outcome = analyse(&discovery, &settings, options.jobs, analysis::parse_only)?;
+    let lines = outcome.files.iter().map(|(_, file)| file.lines).sum();
+    Ok((outcome.files.len(), lines))
+}
+
+/// `STALLCHECK_TIMINGS=1`: each phase's wall time on stderr (metadata,
+/// the parallel walk, then the serial model, call-graph and report phases).
+#[derive(Clone, Copy, Debug)]
+struct Timings {
+    enabled: bool,
+}
+
+impl Timings {
+    fn from_env() -> Timings {
+        Timings {
+            enabled: std::env::var_os("STALLCHECK_TIMINGS").is_some_and(|value| value != "0"),
+        }
+    }
+
+    fn phase(self, name: &str, started: Instant) {
+        if self.enabled {
+            eprintln!(
+                "stallcheck: timing: {name} {:.1} ms",
+                started.elapsed().as_secs_f64() * 1000.0
+            );
+        }
+    }
 }
 
 /// `--config FILE`, else `stallcheck.toml` at the root, else the manifest's
@@ -222,16 +255,22 @@ impl Settings {
         root: PathBuf,
         outcome: Outcome,
         config_source: Option<String>,
-        elapsed: Duration,
+        started: Instant,
+        timings: Timings,
     ) -> Report {
         let Outcome {
             mut files,
             crates,
             mut errors,
             mut paths,
+            catalogs,
         } = outcome;
         // The graph is solved in path order, whatever order workers finished in.
         files.sort_by(|a, b| a.0.cmp(&b.0));
+        let model_started = Instant::now();
+        ask_the_model(&mut files, &crates, &catalogs);
+        timings.phase("model", model_started);
+        let graph_started = Instant::now();
         let units: Vec<callgraph::Unit<'_>> = files
             .iter()
             .map(|(path, file)| callgraph::Unit {
@@ -243,6 +282,8 @@ impl Settings {
             .collect();
         let solution = callgraph::solve(&units, &crates);
         drop(units);
+        timings.phase("graph", graph_started);
+        let report_started = Instant::now();
         // Findings in closures that an inferred offload wrapper runs off the
         // executor go before suppressions see them (an allow covering only
         // those is unused).
@@ -284,15 +325,84 @@ impl Settings {
         errors.dedup();
         paths.sort();
         paths.dedup();
+        timings.phase("report", report_started);
         Report {
             root,
             findings,
             errors,
             files: paths.len(),
             lines,
-            elapsed,
+            elapsed: started.elapsed(),
             paths,
             config_source,
+        }
+    }
+}
+
+/// The serial model phase: builds the semantic model over every file's
+/// item index and applies its answers to the files' queries (new findings,
+/// shape-fallback lock findings confirmed or dropped) before the call graph
+/// and suppressions see the findings.
+fn ask_the_model(files: &mut [(String, FileResult)], crates: &Crates, catalogs: &[Catalog]) {
+    let Some(catalog) = catalogs.first() else {
+        return;
+    };
+    let answers: Vec<(usize, usize, Answer)> = {
+        let units: Vec<ModelUnit<'_>> = files
+            .iter()
+            .map(|(_, file)| ModelUnit {
+                crate_id: file.crate_id,
+                index: &file.summary.index,
+            })
+            .collect();
+        let model = Model::build(
+            &units,
+            crates.names().to_vec(),
+            crates.libs().clone(),
+            catalog,
+        )
+        .expect("the builtin catalog's [model] tables are valid (checked by a test)");
+        let mut answers = Vec::new();
+        for (index, (path, file)) in files.iter().enumerate() {
+            if file.summary.queries.is_empty() {
+                continue;
+            }
+            let queries: Vec<Query> = file
+                .summary
+                .queries
+                .iter()
+                .map(|question| question.query.clone())
+                .collect();
+            for (query, answer) in model.answer(file.crate_id, file.runtime, path, &queries) {
+                answers.push((index, query, answer));
+            }
+        }
+        answers
+    };
+    for (index, query, answer) in answers {
+        let file = &mut files[index].1;
+        match answer {
+            Answer::Finding(finding) => {
+                let guards = file.summary.queries[query].guards.clone();
+                if !guards.is_empty() {
+                    file.summary.guarded.push(GuardedFinding {
+                        rule: finding.rule,
+                        span: finding.span,
+                        guards,
+                    });
+                }
+                file.findings.push(*finding);
+            }
+            Answer::Drop(span) => file.findings.retain(|finding| {
+                !(finding.span == span && finding.confidence == Confidence::Inferred)
+            }),
+            Answer::Confirm(span) => {
+                for finding in &mut file.findings {
+                    if finding.span == span {
+                        finding.confidence = Confidence::Resolved;
+                    }
+                }
+            }
         }
     }
 }
@@ -367,6 +477,8 @@ struct Outcome {
     crates: Crates,
     errors: Vec<InputError>,
     paths: Vec<String>,
+    /// The walk's catalogs (index 0 is the shared one), for the model.
+    catalogs: Vec<Catalog>,
 }
 
 /// One file to lint and what it needs to know about its target.
@@ -452,10 +564,12 @@ fn analyse(
             scope.spawn_fifo(move |scope| visit(scope, walk, job));
         }
     });
-    Ok(walk
+    let mut outcome = walk
         .outcome
         .into_inner()
-        .unwrap_or_else(|poisoned| poisoned.into_inner()))
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    outcome.catalogs = walk.catalogs;
+    Ok(outcome)
 }
 
 /// The catalogs of a run, and which one each package uses. A user names

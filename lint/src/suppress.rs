@@ -21,9 +21,9 @@
 //! turns its allows into `unused-allow` findings. Comments inside test
 //! code the analysis skipped report nothing.
 
-use crate::analysis::{AsyncRuntime, ItemLines};
 use crate::finding::{Confidence, Finding, Span};
 use crate::rules::{self, unused_allow};
+use crate::vocab::{AsyncRuntime, ItemLines};
 
 /// What every suppression comment starts with (after `//`).
 pub const PREFIX: &str = "stallcheck:";

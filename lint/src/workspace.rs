@@ -13,7 +13,7 @@ use std::path::{Component, Path, PathBuf};
 use cargo_metadata::{DependencyKind, Metadata, MetadataCommand, Package, TargetKind};
 
 use crate::analysis::{AsyncRuntime, Edition, ModuleDecl};
-use crate::driver::FatalError;
+use crate::vocab::FatalError;
 
 /// Where a target's files come from.
 #[derive(Clone, Debug)]

@@ -29,6 +29,7 @@
 //! A guard that dies after an `.await` was seen while it was alive is
 //! `Held`; the walker turns it into a finding (one per lock call).
 
+use super::summary::ModelQuery;
 use crate::finding::{Confidence, Span};
 
 /// A guard-returning call, as the finding will describe it.
@@ -40,6 +41,9 @@ pub struct Lock {
     /// The async context, described for the message.
     pub context: String,
     pub function: Option<String>,
+    /// A lock-shaped call only the model can type: asked about instead of
+    /// reported when it is held (see `crate::model::queries`).
+    pub question: Option<Box<ModelQuery>>,
 }
 
 /// A guard that was alive at an `.await`.

@@ -29,6 +29,7 @@ mod attrs;
 mod guards;
 mod macros;
 mod modules;
+mod questions;
 mod scope;
 mod socket_addr;
 pub mod summary;
@@ -42,37 +43,7 @@ pub use scope::Ty;
 use crate::catalog::Catalog;
 use crate::finding::{Finding, Span};
 
-/// The Rust edition of the crate a file belongs to (from its manifest).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Edition {
-    E2015,
-    E2018,
-    E2021,
-    E2024,
-}
-
-impl Edition {
-    pub fn parse(text: &str) -> Option<Edition> {
-        match text {
-            "2015" => Some(Edition::E2015),
-            "2018" => Some(Edition::E2018),
-            "2021" => Some(Edition::E2021),
-            "2024" => Some(Edition::E2024),
-            _ => None,
-        }
-    }
-}
-
-/// The async runtime the target depends on (read from its manifest); the help
-/// line names this runtime's alternative.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum AsyncRuntime {
-    Tokio,
-    AsyncStd,
-    Smol,
-    /// No known runtime among the dependencies (or no manifest): help names tokio.
-    Unknown,
-}
+pub use crate::vocab::{AsyncRuntime, Edition, ItemLines};
 
 /// Everything `analyze_file` needs to know about the file besides its text.
 #[derive(Clone, Copy, Debug)]
@@ -147,16 +118,6 @@ pub struct FileAnalysis {
     pub summary: summary::FileSummary,
 }
 
-/// The lines an item spans, outer attributes and doc comments included.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ItemLines {
-    pub first: usize,
-    pub last: usize,
-    /// False for test code the analysis skipped (`include_tests` off): an
-    /// allow inside it may well be needed when tests are linted.
-    pub analysed: bool,
-}
-
 /// The file did not parse.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ParseError {
@@ -180,12 +141,28 @@ pub fn analyze_file(source: &str, ctx: &FileContext<'_>) -> Result<FileAnalysis,
     };
     let mut walker = walker::Walker::new(&file, ctx);
     syn::visit::Visit::visit_file(&mut walker, &file);
-    let (findings, summary) = walker.finish();
+    let (findings, mut summary) = walker.finish();
+    let skip = |attrs: &[syn::Attribute]| !ctx.include_tests && attrs::is_test_item(attrs);
+    summary.index = crate::model::items::index_file(&file.items, ctx.module_path, &skip);
     Ok(FileAnalysis {
         findings,
         modules,
         items,
         summary,
+    })
+}
+
+/// Only parses the file and lists its out-of-line modules (so the driver
+/// follows the same module trees): the baseline `driver::parse_workspace`
+/// measures the analysis against.
+pub fn parse_only(source: &str, ctx: &FileContext<'_>) -> Result<FileAnalysis, ParseError> {
+    let file = syn::parse_file(source).map_err(|error| ParseError {
+        message: error.to_string(),
+        span: Some(Span::from_proc_macro2(error.span())),
+    })?;
+    Ok(FileAnalysis {
+        modules: modules::collect(&file.items, ctx.include_tests),
+        ..FileAnalysis::default()
     })
 }
 

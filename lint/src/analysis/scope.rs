@@ -15,11 +15,13 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use syn::{Item, UseTree};
 
 use super::attrs;
 use crate::catalog::Catalog;
+use crate::model::written::Recv;
 
 /// Rust's namespaces, as far as resolution here needs them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -30,13 +32,7 @@ pub enum Ns {
     Value,
 }
 
-/// A receiver type as far as it is known: a resolved type path (generic
-/// arguments dropped), or a tuple of such (for destructuring `let`s).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Ty {
-    Named(String),
-    Tuple(Vec<Option<Ty>>),
-}
+pub use crate::vocab::Ty;
 
 #[derive(Clone, Debug)]
 enum Binding {
@@ -47,8 +43,9 @@ enum Binding {
     },
     /// An item declared in this scope; `module` when it is an inline module.
     Item { ns: Ns, module: Option<usize> },
-    /// A local variable, parameter or pattern binding.
-    Local(Option<Ty>),
+    /// A local variable, parameter or pattern binding: its type as the
+    /// file knows it, and its description for the model (`crate::model`).
+    Local(Option<Ty>, Option<Arc<Recv>>),
 }
 
 #[derive(Clone, Debug)]
@@ -354,12 +351,39 @@ impl<'c> Resolver<'c> {
     }
 
     pub fn bind_local(&mut self, ident: String, ty: Option<Ty>) {
+        self.bind_described(ident, ty, None);
+    }
+
+    /// Binds a local with the model's description of its value (a written
+    /// type, or the expression it was bound to).
+    pub fn bind_described(&mut self, ident: String, ty: Option<Ty>, described: Option<Arc<Recv>>) {
         if let Some(scope) = self.blocks.last_mut() {
             scope.add(Name {
                 ident,
-                binding: Binding::Local(ty),
+                binding: Binding::Local(ty, described),
             });
         }
+    }
+
+    /// `Some(description)` when `ident` names a visible local variable
+    /// (the description `None` when nothing describes it); `None` when it
+    /// is no local (a static, a const, a unit struct).
+    pub fn local_description(&self, ident: &str) -> Option<Option<Arc<Recv>>> {
+        let mut past_barrier = false;
+        for scope in self.blocks.iter().rev() {
+            for name in scope.named(ident) {
+                match &name.binding {
+                    Binding::Local(_, described) if !past_barrier => {
+                        return Some(described.clone());
+                    }
+                    Binding::Local(..) => {}
+                    Binding::Item { ns: Ns::Value, .. } | Binding::Import { .. } => return None,
+                    Binding::Item { .. } => {}
+                }
+            }
+            past_barrier |= scope.barrier;
+        }
+        None
     }
 
     /// The path of the module being walked (`crate::store`).
@@ -498,10 +522,10 @@ impl<'c> Resolver<'c> {
         for scope in self.blocks.iter().rev() {
             for name in scope.named(ident) {
                 match &name.binding {
-                    Binding::Local(ty) if ns == Ns::Value && !past_barrier => {
+                    Binding::Local(ty, _) if ns == Ns::Value && !past_barrier => {
                         return Some(Target::Local(ty.clone()));
                     }
-                    Binding::Local(_) => {}
+                    Binding::Local(..) => {}
                     Binding::Import { segments, absolute } => {
                         return self.resolve_segments(
                             self.current_module,
@@ -574,7 +598,7 @@ impl<'c> Resolver<'c> {
                         self.modules[module].path
                     )));
                 }
-                Binding::Item { .. } | Binding::Local(_) => {}
+                Binding::Item { .. } | Binding::Local(..) => {}
             }
         }
         self.lookup_globs(module, &scope.globs, ident, ns, depth)

@@ -20,24 +20,11 @@ use syn::Expr;
 use super::scope::{Ns, Resolver, Ty};
 use super::types;
 use crate::finding::{Severity, Span};
+use crate::model::items::ItemIndex;
+use crate::model::queries::Query;
 
 /// How deep a receiver the file cannot type is described for the solver.
 const MAX_RECEIVER_DEPTH: usize = 8;
-
-/// Rules whose calls make the sync function that makes them blocking for
-/// its async callers. Lock rules are not here: a std mutex briefly held in
-/// a helper is fine, and is what a helper is for.
-pub const PROPAGATED_RULES: &[&str] = &[
-    "block-on-in-async",
-    "nested-runtime",
-    "blocking-sleep",
-    "blocking-fs",
-    "blocking-net",
-    "blocking-process",
-    "blocking-io",
-    "blocking-wait",
-    "blocking-client",
-];
 
 /// One file's functions, in source order, and what its items say about
 /// types (for receivers other files cannot type on their own).
@@ -53,6 +40,18 @@ pub struct FileSummary {
     /// The walker's findings made inside closures handed to crate functions:
     /// dropped after the solve if a guard turns out to offload its closure.
     pub guarded: Vec<GuardedFinding>,
+    /// The file's items, for the semantic model (`crate::model`).
+    pub index: ItemIndex,
+    /// What only the model can answer (receivers other files type).
+    pub queries: Vec<ModelQuery>,
+}
+
+/// A question for the model, with the guards of the closures it was asked
+/// in (its finding is dropped if one of them offloads, as `GuardedFinding`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ModelQuery {
+    pub query: Query,
+    pub guards: Vec<Guard>,
 }
 
 /// One function, inherent or trait method, or trait default method.
@@ -159,11 +158,6 @@ pub struct CallSite {
     pub function: Option<String>,
     /// Made inside closures handed to crate functions (see [`Guard`]).
     pub guards: Vec<Guard>,
-}
-
-/// Whether calls of `rule` make their sync caller blocking.
-pub fn propagates(rule: &str) -> bool {
-    PROPAGATED_RULES.contains(&rule)
 }
 
 /// Describes a receiver the file could not type, when every path in it is

@@ -30,8 +30,8 @@
 //! with `spawn_blocking` and call `Handle::block_on` from there.
 
 use super::{Rule, offload_call};
-use crate::analysis::AsyncRuntime;
 use crate::finding::Severity;
+use crate::vocab::AsyncRuntime;
 
 pub static RULE: Rule = Rule {
     id: "block-on-in-async",
@@ -40,6 +40,7 @@ pub static RULE: Rule = Rule {
     source: include_str!("block_on_in_async.rs"),
     message,
     help,
+    propagates: true,
 };
 
 fn message(callee: &str, context: &str) -> String {

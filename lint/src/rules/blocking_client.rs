@@ -29,8 +29,8 @@
 //! in scope and the receiver's type is unknown, with confidence `inferred`.
 
 use super::{Rule, offload_call};
-use crate::analysis::AsyncRuntime;
 use crate::finding::Severity;
+use crate::vocab::AsyncRuntime;
 
 pub static RULE: Rule = Rule {
     id: "blocking-client",
@@ -39,6 +39,7 @@ pub static RULE: Rule = Rule {
     source: include_str!("blocking_client.rs"),
     message,
     help,
+    propagates: true,
 };
 
 fn message(callee: &str, context: &str) -> String {

@@ -47,8 +47,8 @@
 //! configuration's `context.offload`.
 
 use super::{Rule, last_segment, offload_call};
-use crate::analysis::AsyncRuntime;
 use crate::finding::Severity;
+use crate::vocab::AsyncRuntime;
 
 pub static RULE: Rule = Rule {
     id: "blocking-fs",
@@ -57,6 +57,7 @@ pub static RULE: Rule = Rule {
     source: include_str!("blocking_fs.rs"),
     message,
     help,
+    propagates: true,
 };
 
 fn message(callee: &str, context: &str) -> String {

@@ -27,8 +27,8 @@
 //! ```
 
 use super::Rule;
-use crate::analysis::AsyncRuntime;
 use crate::finding::Severity;
+use crate::vocab::AsyncRuntime;
 
 pub static RULE: Rule = Rule {
     id: "blocking-io",
@@ -37,6 +37,7 @@ pub static RULE: Rule = Rule {
     source: include_str!("blocking_io.rs"),
     message,
     help,
+    propagates: true,
 };
 
 fn message(callee: &str, context: &str) -> String {

@@ -54,8 +54,8 @@
 //! placeholder in the port is taken to be a number.
 
 use super::Rule;
-use crate::analysis::AsyncRuntime;
 use crate::finding::Severity;
+use crate::vocab::AsyncRuntime;
 
 pub static RULE: Rule = Rule {
     id: "blocking-net",
@@ -64,6 +64,7 @@ pub static RULE: Rule = Rule {
     source: include_str!("blocking_net.rs"),
     message,
     help,
+    propagates: true,
 };
 
 fn message(callee: &str, context: &str) -> String {

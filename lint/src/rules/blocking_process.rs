@@ -22,8 +22,8 @@
 //! ```
 
 use super::Rule;
-use crate::analysis::AsyncRuntime;
 use crate::finding::Severity;
+use crate::vocab::AsyncRuntime;
 
 pub static RULE: Rule = Rule {
     id: "blocking-process",
@@ -32,6 +32,7 @@ pub static RULE: Rule = Rule {
     source: include_str!("blocking_process.rs"),
     message,
     help,
+    propagates: true,
 };
 
 fn message(callee: &str, context: &str) -> String {

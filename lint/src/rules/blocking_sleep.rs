@@ -32,8 +32,8 @@
 //! unused.
 
 use super::Rule;
-use crate::analysis::AsyncRuntime;
 use crate::finding::Severity;
+use crate::vocab::AsyncRuntime;
 
 pub static RULE: Rule = Rule {
     id: "blocking-sleep",
@@ -42,6 +42,7 @@ pub static RULE: Rule = Rule {
     source: include_str!("blocking_sleep.rs"),
     message,
     help,
+    propagates: true,
 };
 
 fn message(callee: &str, context: &str) -> String {

@@ -32,8 +32,8 @@
 //! itself waits for all of them, so it is reported where it is written.
 
 use super::{Rule, last_segment};
-use crate::analysis::AsyncRuntime;
 use crate::finding::Severity;
+use crate::vocab::AsyncRuntime;
 
 pub static RULE: Rule = Rule {
     id: "blocking-wait",
@@ -42,6 +42,7 @@ pub static RULE: Rule = Rule {
     source: include_str!("blocking_wait.rs"),
     message,
     help,
+    propagates: true,
 };
 
 fn message(callee: &str, context: &str) -> String {

@@ -66,8 +66,8 @@
 //! is not also reported for it.
 
 use super::Rule;
-use crate::analysis::AsyncRuntime;
 use crate::finding::Severity;
+use crate::vocab::AsyncRuntime;
 
 pub static RULE: Rule = Rule {
     id: "lock-held-across-await",
@@ -76,6 +76,7 @@ pub static RULE: Rule = Rule {
     source: include_str!("lock_held_across_await.rs"),
     message,
     help,
+    propagates: false,
 };
 
 fn message(callee: &str, context: &str) -> String {

@@ -4,11 +4,13 @@
 //! `Rule::doc()` (the rule file's leading `//!` comment: *What it does*,
 //! *Why is this bad?*, *Example*, *Use instead*).
 //!
-//! Adding a rule: a file here (doc comment, `RULE`, `message`, `help`), one
-//! line in `ALL`, catalog entries naming its id, and a fixture module.
+//! Adding a rule: a file here (doc comment, `RULE`, `message`, `help`,
+//! whether it propagates through helpers), one line in `ALL`, catalog
+//! entries naming its id, and a fixture module; nothing else lists rule ids
+//! (`lint/tests/registry.rs` holds it).
 
-use crate::analysis::AsyncRuntime;
 use crate::finding::Severity;
+use crate::vocab::AsyncRuntime;
 
 mod block_on_in_async;
 mod blocking_client;
@@ -39,6 +41,10 @@ pub struct Rule {
     pub message: fn(callee: &str, context: &str) -> String,
     /// What to do instead, for the target's runtime.
     pub help: fn(runtime: AsyncRuntime, callee: &str) -> String,
+    /// Whether a call of this rule makes the sync function that makes it
+    /// blocking for its async callers (`crate::callgraph`). Not the lock
+    /// rules: a std mutex briefly held in a helper is what a helper is for.
+    pub propagates: bool,
 }
 
 impl Rule {
@@ -77,6 +83,9 @@ pub static ALL: &[&Rule] = &[
 pub use lock_held_across_await::{
     AWAIT_LABEL as LOCK_HELD_AWAIT_LABEL, RULE as LOCK_HELD_ACROSS_AWAIT,
 };
+
+/// `sync-lock-in-async`, whose note a lock reported as held replaces.
+pub use sync_lock_in_async::RULE as SYNC_LOCK_IN_ASYNC;
 
 /// Looks a rule up by id.
 pub fn find(id: &str) -> Option<&'static Rule> {

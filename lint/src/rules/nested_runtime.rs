@@ -25,8 +25,8 @@
 //! ```
 
 use super::Rule;
-use crate::analysis::AsyncRuntime;
 use crate::finding::Severity;
+use crate::vocab::AsyncRuntime;
 
 pub static RULE: Rule = Rule {
     id: "nested-runtime",
@@ -35,6 +35,7 @@ pub static RULE: Rule = Rule {
     source: include_str!("nested_runtime.rs"),
     message,
     help,
+    propagates: true,
 };
 
 fn message(callee: &str, context: &str) -> String {

@@ -39,8 +39,8 @@
 //! `lock-held-across-await` instead, at the same call.
 
 use super::Rule;
-use crate::analysis::AsyncRuntime;
 use crate::finding::Severity;
+use crate::vocab::AsyncRuntime;
 
 pub static RULE: Rule = Rule {
     id: "sync-lock-in-async",
@@ -49,6 +49,7 @@ pub static RULE: Rule = Rule {
     source: include_str!("sync_lock_in_async.rs"),
     message,
     help,
+    propagates: false,
 };
 
 fn message(callee: &str, context: &str) -> String {

@@ -35,8 +35,8 @@
 //! `[rules]` in the configuration.
 
 use super::Rule;
-use crate::analysis::AsyncRuntime;
 use crate::finding::Severity;
+use crate::vocab::AsyncRuntime;
 
 pub static RULE: Rule = Rule {
     id: "unused-allow",
@@ -45,6 +45,7 @@ pub static RULE: Rule = Rule {
     source: include_str!("unused_allow.rs"),
     message,
     help,
+    propagates: false,
 };
 
 /// `callee` is the rule id the comment allows; an unused allow has no async
