@@ -3,7 +3,8 @@
 //! PATH is a crate or workspace directory, a `Cargo.toml`, a directory of `.rs`
 //! files without a manifest, or one `.rs` file. With a manifest, packages and
 //! targets come from `cargo metadata --no-deps` (which never runs build scripts
-//! or proc macros) and each target's module tree is walked from its root file
+//! or proc macros), started from a neutral directory so that the target's
+//! `rust-toolchain.toml` and `.cargo/config.toml` are not honoured, and each target's module tree is walked from its root file
 //! by the driver, with [`child_module_location`] deciding where `mod a;` lives.
 //! Without a manifest, every `.rs` file under PATH is linted, honouring
 //! `.gitignore`.
@@ -142,9 +143,7 @@ fn discover_loose_dir(shown: &Path, dir: &Path) -> Result<Discovery, FatalError>
 }
 
 fn discover_manifest(manifest: &Path) -> Result<Discovery, FatalError> {
-    let metadata = MetadataCommand::new()
-        .manifest_path(manifest)
-        .no_deps()
+    let metadata = neutral_metadata_command(manifest)?
         .exec()
         .map_err(|err| FatalError(metadata_error(manifest, err)))?;
     let root = manifest.parent().map(Path::to_path_buf).unwrap_or_default();
@@ -293,25 +292,83 @@ pub fn tokio_features(package: &Package) -> Vec<String> {
     features
 }
 
-/// Turns `cargo metadata`'s multi-line stderr into one line naming the problem.
+/// The directory cargo is started in. rustup picks the toolchain from
+/// `rust-toolchain(.toml)` in the working directory and its parents, and
+/// cargo reads `.cargo/config.toml` (`[build] rustc`, `rustc-wrapper`,
+/// `[env]`, runners...) from the same places, never from the manifest's
+/// directory: starting cargo in the target would let the target choose
+/// what runs. The filesystem root is writable by its owner only, so
+/// neither a target nor another local user can put such files there.
+#[cfg(unix)]
+const NEUTRAL_DIR: &str = "/";
+#[cfg(not(unix))]
+const NEUTRAL_DIR: &str = "\\";
+
+/// `cargo metadata --no-deps` for `manifest`, set up so that nothing the
+/// target chose can run (see ARCHITECTURE.md, "never executes target code").
+fn neutral_metadata_command(manifest: &Path) -> Result<MetadataCommand, FatalError> {
+    let mut command = MetadataCommand::new();
+    command
+        .cargo_path(trusted_cargo()?)
+        .current_dir(NEUTRAL_DIR)
+        .manifest_path(manifest)
+        .no_deps()
+        // rustup and cargo print a stack trace under `RUST_BACKTRACE`; the
+        // error is summarised in one line anyway.
+        .env("RUST_BACKTRACE", "0")
+        .env("RUST_LIB_BACKTRACE", "0");
+    Ok(command)
+}
+
+/// The cargo the user would run from a neutral place: `$CARGO` when it is
+/// an absolute path (cargo sets it for `cargo stallcheck`), else the first
+/// `cargo` on the absolute entries of `PATH`. A relative entry (`.`) is
+/// skipped: it would name a program inside whatever directory the user
+/// happens to stand in, which may be the target.
+fn trusted_cargo() -> Result<PathBuf, FatalError> {
+    if let Some(cargo) = std::env::var_os("CARGO").map(PathBuf::from)
+        && cargo.is_absolute()
+    {
+        return Ok(cargo);
+    }
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .filter(|dir| dir.is_absolute())
+        .map(|dir| dir.join(format!("cargo{}", std::env::consts::EXE_SUFFIX)))
+        .find(|candidate| candidate.is_file())
+        .ok_or_else(|| {
+            FatalError(
+                "cannot find `cargo` on the absolute entries of PATH (needed for `cargo metadata`; install it with rustup)"
+                    .to_string(),
+            )
+        })
+}
+
+/// Turns `cargo metadata`'s (or rustup's) multi-line stderr into one line
+/// naming the problem; stack traces and their frames are dropped.
 fn metadata_error(manifest: &Path, err: cargo_metadata::Error) -> String {
     match err {
         cargo_metadata::Error::CargoMetadata { stderr } => {
             let lines: Vec<&str> = stderr
                 .lines()
                 .map(str::trim)
+                .take_while(|line| !line.starts_with("Stack backtrace"))
                 .filter(|line| !line.is_empty() && *line != "Caused by:")
                 .collect();
             let first = lines
                 .first()
                 .map(|line| line.trim_start_matches("error: "))
                 .unwrap_or("unknown error");
+            // rustup's own failures (a toolchain that is not installed) are
+            // not about the manifest.
+            let what = if first.contains("toolchain") {
+                "cannot run `cargo metadata` for"
+            } else {
+                "cannot read the manifest"
+            };
             match lines.get(1) {
-                Some(cause) => format!(
-                    "cannot read the manifest `{}`: {first}: {cause}",
-                    manifest.display()
-                ),
-                None => format!("cannot read the manifest `{}`: {first}", manifest.display()),
+                Some(cause) => format!("{what} `{}`: {first}: {cause}", manifest.display()),
+                None => format!("{what} `{}`: {first}", manifest.display()),
             }
         }
         cargo_metadata::Error::Io(io) => {

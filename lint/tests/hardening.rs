@@ -1,0 +1,213 @@
+//! Hostile inputs, run through the `stallcheck` binary: a target must never
+//! make stallcheck run a program of its choosing, no input may make it hang,
+//! and every bad input is named in one clear line.
+//!
+//! Each run is guarded by [`HANG_GUARD`]: a run still going after it is
+//! killed and the test fails as hung. That is a guard against hangs, not a
+//! speed assertion: a healthy run takes well under a second.
+
+#[allow(dead_code)] // Only `tree` is used here.
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use support::tree;
+
+const HANG_GUARD: Duration = Duration::from_secs(120);
+
+const MANIFEST: &str = "[package]\nname = \"target\"\nversion = \"0.1.0\"\nedition = \"2021\"\n";
+
+/// What one guarded run printed.
+struct Outcome {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+/// Runs stallcheck in `cwd` with `args` and extra environment `env`; kills
+/// it and fails the test if it is still running after [`HANG_GUARD`].
+fn stallcheck_in(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Outcome {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_stallcheck"));
+    command
+        .current_dir(cwd)
+        .args(args)
+        .env_remove("NO_COLOR")
+        // Under `cargo test` these name the toolchain that built the test,
+        // which would hide what a toolchain file in the target does.
+        .env_remove("CARGO")
+        .env_remove("RUSTUP_TOOLCHAIN")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let mut child = command.spawn().expect("stallcheck starts");
+    let started = Instant::now();
+    loop {
+        if child.try_wait().expect("child status").is_some() {
+            break;
+        }
+        if started.elapsed() > HANG_GUARD {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("stallcheck {args:?} in {} hung", cwd.display());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let output = child.wait_with_output().expect("child output");
+    Outcome {
+        code: output
+            .status
+            .code()
+            .expect("exited normally, not by a signal"),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+/// A program that records that it ran by creating `marker`, then fails.
+#[cfg(unix)]
+fn marker_program(at: &Path, marker: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::create_dir_all(at.parent().unwrap()).unwrap();
+    std::fs::write(
+        at,
+        format!("#!/bin/sh\ntouch '{}'\nexit 1\n", marker.display()),
+    )
+    .unwrap();
+    std::fs::set_permissions(at, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+/// A crate with one async finding, so a run that works says so.
+fn target_crate() -> tempfile::TempDir {
+    tree(&[
+        ("outer/target/Cargo.toml", MANIFEST),
+        (
+            "outer/target/src/lib.rs",
+            "pub async fn f() {\n    std::thread::sleep(std::time::Duration::from_millis(1));\n}\n",
+        ),
+    ])
+}
+
+/// Every program a hostile layout could name: cargo, rustc and friends in
+/// `bin/` (a toolchain directory) and at the top.
+#[cfg(unix)]
+fn plant_markers(dir: &Path, marker: &Path) -> PathBuf {
+    for name in ["cargo", "rustc", "rustdoc", "rustup"] {
+        marker_program(&dir.join("bin").join(name), marker);
+        marker_program(&dir.join(name), marker);
+    }
+    dir.join("bin/rustc")
+}
+
+#[cfg(unix)]
+fn assert_linted_without_running(marker: &Path, outcome: &Outcome) {
+    assert!(
+        !marker.exists(),
+        "a program chosen by the target ran; stderr: {}",
+        outcome.stderr
+    );
+    assert_eq!(outcome.code, 1, "stderr: {}", outcome.stderr);
+    assert!(
+        outcome.stdout.contains("warning[blocking-sleep]"),
+        "{}",
+        outcome.stdout
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_rust_toolchain_file_naming_a_toolchain_directory_is_not_honoured() {
+    let dir = target_crate();
+    let target = dir.path().join("outer/target");
+    let marker = dir.path().join("MARKER");
+    let toolchain = dir.path().join("outer/target/evil-toolchain");
+    plant_markers(&toolchain, &marker);
+    std::fs::write(
+        target.join("rust-toolchain.toml"),
+        format!("[toolchain]\npath = \"{}\"\n", toolchain.display()),
+    )
+    .unwrap();
+    // Inside the target with the default PATH `.`, and from outside.
+    let inside = stallcheck_in(&target, &["--color", "never"], &[]);
+    assert_linted_without_running(&marker, &inside);
+    let outside = stallcheck_in(dir.path(), &["outer/target"], &[]);
+    assert_linted_without_running(&marker, &outside);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_legacy_rust_toolchain_file_is_not_honoured() {
+    let dir = target_crate();
+    let target = dir.path().join("outer/target");
+    let marker = dir.path().join("MARKER");
+    plant_markers(&target.join("evil"), &marker);
+    std::fs::write(target.join("rust-toolchain"), "no-such-toolchain-xyz\n").unwrap();
+    let outcome = stallcheck_in(&target, &[], &[]);
+    assert_linted_without_running(&marker, &outcome);
+}
+
+#[cfg(unix)]
+#[test]
+fn cargo_configuration_of_the_target_and_its_parents_is_not_honoured() {
+    for config_dir in ["outer/target/.cargo", "outer/.cargo"] {
+        let dir = target_crate();
+        let marker = dir.path().join("MARKER");
+        let program = plant_markers(&dir.path().join("evil"), &marker);
+        let program = program.display();
+        let config = format!(
+            "[build]\nrustc = \"{program}\"\nrustc-wrapper = \"{program}\"\nrustdoc = \"{program}\"\n\
+             [alias]\nmetadata = \"run --bin evil\"\nm = \"run\"\n\
+             [env]\nRUSTC = \"{program}\"\nRUSTC_WRAPPER = \"{program}\"\n\
+             [target.'cfg(all())']\nrunner = \"{program}\"\n\
+             [net]\ngit-fetch-with-cli = true\n"
+        );
+        let config_file = dir.path().join(config_dir).join("config.toml");
+        std::fs::create_dir_all(config_file.parent().unwrap()).unwrap();
+        std::fs::write(&config_file, config).unwrap();
+        let target = dir.path().join("outer/target");
+        let outcome = stallcheck_in(&target, &[], &[]);
+        assert_linted_without_running(&marker, &outcome);
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn a_cargo_in_a_relative_path_entry_is_not_run() {
+    let dir = target_crate();
+    let target = dir.path().join("outer/target");
+    let marker = dir.path().join("MARKER");
+    plant_markers(&target, &marker);
+    let path = format!(".:bin:{}", std::env::var("PATH").unwrap_or_default());
+    let outcome = stallcheck_in(&target, &[], &[("PATH", &path)]);
+    assert_linted_without_running(&marker, &outcome);
+}
+
+#[test]
+fn rustups_own_failure_is_one_line_without_a_stack_trace() {
+    let dir = target_crate();
+    let outcome = stallcheck_in(
+        &dir.path().join("outer/target"),
+        &[],
+        &[
+            ("RUSTUP_TOOLCHAIN", "no-such-toolchain-xyz"),
+            ("RUST_BACKTRACE", "1"),
+        ],
+    );
+    assert_eq!(outcome.code, 2, "{}", outcome.stderr);
+    let manifest = dir
+        .path()
+        .canonicalize()
+        .unwrap()
+        .join("outer/target/Cargo.toml");
+    assert_eq!(
+        outcome.stderr,
+        format!(
+            "error: cannot run `cargo metadata` for `{}`: toolchain 'no-such-toolchain-xyz' is not installed\n",
+            manifest.display()
+        )
+    );
+}
