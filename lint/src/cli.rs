@@ -19,6 +19,9 @@ use crate::fix;
 use crate::output::{self, Format, RenderOptions};
 use crate::rules;
 
+/// `--jobs` above this is a usage error (see [`driver::MAX_JOBS`]).
+const MAX_JOBS: i64 = driver::MAX_JOBS as i64;
+
 const AFTER_HELP: &str = "\
 Exit codes:
   0  nothing at or above --deny
@@ -91,8 +94,8 @@ struct CheckArgs {
     /// Do not lint files matching this glob, relative to the root (repeatable)
     #[arg(long, value_name = "GLOB")]
     exclude: Vec<String>,
-    /// Worker threads [default: one per core]
-    #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    /// Worker threads, 1 to 256 [default: one per core]
+    #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..=MAX_JOBS))]
     jobs: Option<u16>,
     /// Print findings only, without the summary line
     #[arg(long, short = 'q')]

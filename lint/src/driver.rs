@@ -25,9 +25,10 @@ use crate::callgraph::{self, Crates};
 use crate::catalog::Catalog;
 use crate::config::{self, Config, RuleLevel};
 use crate::finding::{Finding, InputError};
+use crate::input;
 use crate::rules;
 use crate::suppress;
-use crate::workspace::{self, ChildLocation, Discovery, Layout, ModuleFile, io_reason};
+use crate::workspace::{self, ChildLocation, Discovery, Layout, ModuleFile};
 
 /// Stack size of the worker threads: syn's parser and the analyzer recurse
 /// per nesting level, and generated code nests thousands deep (a debug build
@@ -135,6 +136,8 @@ struct Settings {
     rule_levels: Vec<(&'static str, RuleLevel)>,
     exclude: GlobSet,
     catalog: Catalog,
+    /// Larger files are not read (`max-file-size`).
+    max_file_size: u64,
 }
 
 impl Settings {
@@ -149,6 +152,9 @@ impl Settings {
         let mut globs: Vec<String> = options.exclude.clone();
         let mut include_tests = options.include_tests;
         let mut rule_levels = Vec::new();
+        let max_file_size = config
+            .and_then(|config| config.max_file_size)
+            .unwrap_or(config::DEFAULT_MAX_FILE_SIZE);
         if let Some(config) = config {
             include_tests |= config.include_tests.unwrap_or(false);
             globs.extend(config.exclude.iter().cloned());
@@ -180,6 +186,7 @@ impl Settings {
             rule_levels,
             exclude,
             catalog,
+            max_file_size,
         })
     }
 
@@ -407,11 +414,17 @@ struct Walk<'a> {
     outcome: Mutex<Outcome>,
 }
 
-/// Builds the worker pool: `jobs` threads (one per core by default), each
-/// with a [`WORKER_STACK_SIZE`] stack.
+/// The most worker threads a run starts (`--jobs` above it is a usage
+/// error). Files are the unit of work and the pool is CPU-bound, so more
+/// threads than this buys nothing on any machine stallcheck runs on, while
+/// each thread costs start-up time and a stack reservation.
+pub const MAX_JOBS: usize = 256;
+
+/// Builds the worker pool: `jobs` threads (one per core by default, at most
+/// [`MAX_JOBS`]), each with a [`WORKER_STACK_SIZE`] stack.
 pub fn worker_pool(jobs: Option<usize>) -> Result<rayon::ThreadPool, FatalError> {
     rayon::ThreadPoolBuilder::new()
-        .num_threads(jobs.unwrap_or(0))
+        .num_threads(jobs.map_or(0, |jobs| jobs.min(MAX_JOBS)))
         .stack_size(WORKER_STACK_SIZE)
         .thread_name(|index| format!("stallcheck-worker-{index}"))
         .build()
@@ -444,6 +457,8 @@ fn analyse(
             ..Outcome::default()
         }),
     };
+    // No more threads than files: `--jobs 256` on one file starts one.
+    let jobs = jobs.map(|jobs| discovery.rust_files_at_most(jobs.min(MAX_JOBS)));
     // FIFO scheduling with the largest files first: each idle worker takes
     // the largest file left, so one big file does not finish alone at the end.
     worker_pool(jobs)?.scope_fifo(|scope| {
@@ -640,18 +655,9 @@ fn lint_file(
         span,
         message,
     };
-    let bytes = match std::fs::read(&job.file.path) {
+    let bytes = match read_source(&job.file.path, walk.settings.max_file_size) {
         Ok(bytes) => bytes,
-        Err(err) => {
-            return (
-                None,
-                vec![error(
-                    format!("cannot read file: {}", io_reason(&err)),
-                    None,
-                )],
-                Vec::new(),
-            );
-        }
+        Err(message) => return (None, vec![error(message, None)], Vec::new()),
     };
     let lines = bytes.iter().filter(|byte| **byte == b'\n').count()
         + usize::from(!bytes.ends_with(b"\n") && !bytes.is_empty());
@@ -748,6 +754,12 @@ fn lint_file(
         errors,
         children,
     )
+}
+
+/// A file's bytes, if it is a regular file within `max-file-size`; else
+/// the one-line reason it was not read (a FIFO would block forever).
+fn read_source(path: &Path, max_file_size: u64) -> Result<Vec<u8>, String> {
+    input::read_regular_file(path, max_file_size, "max-file-size").map_err(|not_read| not_read.0)
 }
 
 /// Where a declaration's file may be: for a module without `#[path]` that

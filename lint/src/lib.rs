@@ -12,6 +12,7 @@ pub mod config;
 pub mod driver;
 pub mod finding;
 pub mod fix;
+pub mod input;
 pub mod output;
 pub mod rules;
 pub mod suppress;

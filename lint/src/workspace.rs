@@ -97,6 +97,13 @@ pub fn discover(path: &Path) -> Result<Discovery, FatalError> {
         .file_name()
         .is_some_and(|name| name == "Cargo.toml")
     {
+        // cargo would wait forever on a FIFO named `Cargo.toml`.
+        if !metadata.is_file() {
+            return Err(FatalError(format!(
+                "`{}` is not a regular file",
+                path.display()
+            )));
+        }
         return discover_manifest(&canonical);
     }
     if canonical.extension().is_some_and(|ext| ext == "rs") {
@@ -140,6 +147,38 @@ fn discover_loose_dir(shown: &Path, dir: &Path) -> Result<Discovery, FatalError>
         root: dir.to_path_buf(),
         layout: Layout::Loose(files),
     })
+}
+
+impl Discovery {
+    /// How many `.rs` files the run may read, counted up to `limit` (a
+    /// bound for the worker count: idle rayon workers keep searching each
+    /// other's queues, so threads beyond the files cost time for nothing).
+    /// A manifest's module trees are only known while they are walked, so
+    /// its packages' `.rs` files stand in for them, `.gitignore` honoured.
+    pub fn rust_files_at_most(&self, limit: usize) -> usize {
+        let dirs: Vec<&Path> = match &self.layout {
+            Layout::Loose(files) => return files.len().min(limit),
+            Layout::Manifest(manifest) => manifest
+                .packages
+                .iter()
+                .map(|package| package.dir.as_path())
+                .collect(),
+        };
+        let mut count = 0;
+        for dir in dirs {
+            let entries = ignore::WalkBuilder::new(dir).require_git(false).build();
+            for entry in entries.flatten() {
+                let is_file = entry.file_type().is_some_and(|kind| kind.is_file());
+                if is_file && entry.path().extension().is_some_and(|ext| ext == "rs") {
+                    count += 1;
+                    if count >= limit {
+                        return limit;
+                    }
+                }
+            }
+        }
+        count.max(1)
+    }
 }
 
 fn discover_manifest(manifest: &Path) -> Result<Discovery, FatalError> {

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use support::tree;
 
-const HANG_GUARD: Duration = Duration::from_secs(120);
+const HANG_GUARD: Duration = Duration::from_secs(60);
 
 const MANIFEST: &str = "[package]\nname = \"target\"\nversion = \"0.1.0\"\nedition = \"2021\"\n";
 
@@ -210,4 +210,138 @@ fn rustups_own_failure_is_one_line_without_a_stack_trace() {
             manifest.display()
         )
     );
+}
+
+/// Makes a FIFO at `path` with the system's `mkfifo`.
+#[cfg(unix)]
+fn mkfifo(path: &Path) {
+    let status = Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .expect("`mkfifo` (coreutils) is needed for this test: install coreutils");
+    assert!(status.success(), "mkfifo {} failed", path.display());
+}
+
+/// The human output's diagnostics, without the summary line's timing.
+fn lines(outcome: &Outcome) -> Vec<&str> {
+    outcome
+        .stdout
+        .lines()
+        .filter(|line| !line.starts_with("stallcheck: "))
+        .collect()
+}
+
+#[cfg(unix)]
+#[test]
+fn a_fifo_given_as_path_is_an_input_error_not_a_hang() {
+    let dir = tree(&[]);
+    mkfifo(&dir.path().join("x.rs"));
+    let outcome = stallcheck_in(dir.path(), &["--color", "never", "x.rs"], &[]);
+    assert_eq!(outcome.code, 1, "{}", outcome.stderr);
+    assert_eq!(
+        lines(&outcome),
+        [
+            "error: not a regular file (a FIFO); not read",
+            "--> x.rs",
+            ""
+        ]
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_fifo_reached_by_a_mod_declaration_is_an_input_error_not_a_hang() {
+    let dir = tree(&[
+        ("target/Cargo.toml", MANIFEST),
+        ("target/src/lib.rs", "mod x;\n"),
+    ]);
+    mkfifo(&dir.path().join("target/src/x.rs"));
+    let outcome = stallcheck_in(&dir.path().join("target"), &["--color", "never"], &[]);
+    assert_eq!(outcome.code, 1, "{}", outcome.stderr);
+    assert_eq!(
+        lines(&outcome),
+        [
+            "error: not a regular file (a FIFO); not read",
+            "--> src/x.rs",
+            ""
+        ]
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_fifo_as_configuration_or_manifest_is_a_one_line_error() {
+    let dir = tree(&[("lib.rs", "fn f() {}\n")]);
+    mkfifo(&dir.path().join("stallcheck.toml"));
+    let outcome = stallcheck_in(dir.path(), &["--config", "stallcheck.toml", "lib.rs"], &[]);
+    assert_eq!(
+        outcome.stderr,
+        "error: cannot read configuration `stallcheck.toml`: not a regular file (a FIFO); not read\n"
+    );
+    assert_eq!(outcome.code, 2);
+    let manifest_dir = tree(&[]);
+    mkfifo(&manifest_dir.path().join("Cargo.toml"));
+    let outcome = stallcheck_in(manifest_dir.path(), &["Cargo.toml"], &[]);
+    assert_eq!(
+        outcome.stderr,
+        "error: `Cargo.toml` is not a regular file\n"
+    );
+    assert_eq!(outcome.code, 2);
+}
+
+#[test]
+fn jobs_above_the_cap_are_a_usage_error() {
+    let dir = tree(&[("lib.rs", "fn f() {}\n")]);
+    for jobs in ["257", "65535"] {
+        let outcome = stallcheck_in(dir.path(), &["--jobs", jobs, "lib.rs"], &[]);
+        assert_eq!(outcome.code, 2, "{}", outcome.stderr);
+        assert_eq!(
+            outcome.stderr.lines().next(),
+            Some(
+                format!("error: invalid value '{jobs}' for '--jobs <N>': {jobs} is not in 1..=256")
+                    .as_str()
+            )
+        );
+    }
+}
+
+#[test]
+fn the_most_jobs_on_a_small_file_finish() {
+    let dir = tree(&[(
+        "six.rs",
+        "async fn f() {\n    std::thread::sleep(d);\n}\nfn g() {}\nfn h() {}\nfn i() {}\n",
+    )]);
+    let outcome = stallcheck_in(dir.path(), &["--jobs", "256", "-q", "six.rs"], &[]);
+    assert_eq!(outcome.code, 1, "{}", outcome.stderr);
+    assert!(
+        outcome.stdout.contains("blocking-sleep"),
+        "{}",
+        outcome.stdout
+    );
+}
+
+#[test]
+fn a_file_over_max_file_size_is_skipped_naming_size_and_setting() {
+    let big = format!("fn f() {{}}\n{}", "// padding\n".repeat(200));
+    let dir = tree(&[
+        ("stallcheck.toml", "max-file-size = \"1 KiB\"\n"),
+        ("big.rs", &big),
+        ("small.rs", "async fn f() { std::thread::sleep(d); }\n"),
+    ]);
+    let outcome = stallcheck_in(dir.path(), &["--color", "never", "--format", "json"], &[]);
+    let json: serde_json::Value = serde_json::from_str(&outcome.stdout).unwrap();
+    assert_eq!(
+        json["errors"],
+        serde_json::json!([{
+            "path": "big.rs",
+            "line": null,
+            "column": null,
+            "end_line": null,
+            "end_column": null,
+            "message": "file is 2.2 KiB, larger than `max-file-size` (1 KiB); not read"
+        }]),
+        "{}",
+        outcome.stdout
+    );
+    assert_eq!(json["findings"].as_array().map(Vec::len), Some(1));
 }

@@ -31,7 +31,9 @@ pub fn render(report: &Report, options: RenderOptions, sources: SourceLookup<'_>
     };
     let mut out = String::new();
     for error in &report.errors {
-        let source = cache.get(&error.path);
+        // Without a span no source line is shown: the file is not read
+        // again (it may be the FIFO or oversized file the error is about).
+        let source = error.span.and_then(|_| cache.get(&error.path));
         push_block(
             &mut out,
             &renderer.render(&[input_error_group(error, source.as_deref())]),
