@@ -391,6 +391,9 @@ struct FileJob {
     /// The crate (index into `Outcome::crates`) and module path of the file.
     crate_id: usize,
     module_path: Vec<String>,
+    /// For a target's root file, the manifest entry naming it (see
+    /// [`workspace::TargetRoot::manifest_entry`]).
+    target_entry: Option<std::sync::Arc<str>>,
 }
 
 /// The per-file pass; [`analysis::analyze_file`] except in tests that need
@@ -531,6 +534,7 @@ fn root_jobs(
                 catalog: 0,
                 crate_id: crates.add("crate", false),
                 module_path: Vec::new(),
+                target_entry: None,
             })
             .collect(),
         Layout::Manifest(manifest) => {
@@ -550,6 +554,7 @@ fn root_jobs(
                         catalog: *catalog,
                         crate_id,
                         module_path: Vec::new(),
+                        target_entry: Some(std::sync::Arc::from(target.manifest_entry.as_str())),
                     });
                 }
             }
@@ -573,8 +578,10 @@ fn visit<'scope>(scope: &rayon::ScopeFifo<'scope>, walk: &'scope Walk<'scope>, j
     if let Some(package_dir) = &job.package_dir
         && !canonical.starts_with(package_dir)
     {
-        // A target whose root file cargo was told is elsewhere (`[lib] path = "../x.rs"`).
-        let message = "file is outside its package's directory; not read".to_string();
+        // A target whose root file cargo was told is elsewhere (`[lib] path = "../x.rs"`),
+        // or a root file that is a symbolic link out of the package.
+        let message = symlink_out_of(&job.file.path, package_dir, walk.root)
+            .unwrap_or_else(|| "file is outside its package's directory; not read".to_string());
         record(
             walk,
             rel_path.clone(),
@@ -655,6 +662,12 @@ fn lint_file(
         span,
         message,
     };
+    if let Some(entry) = &job.target_entry
+        && !job.file.path.exists()
+    {
+        let message = format!("file not found for {entry}");
+        return (None, vec![error(message, None)], Vec::new());
+    }
     let bytes = match read_source(&job.file.path, walk.settings.max_file_size) {
         Ok(bytes) => bytes,
         Err(message) => return (None, vec![error(message, None)], Vec::new()),
@@ -711,30 +724,14 @@ fn lint_file(
             }
         }
         for decl in &decls {
-            let locations = module_locations(&job.file, decl, &scan.cfg_attr_paths);
-            let mut resolved = false;
-            for location in &locations {
-                if let Ok(file) = resolve_child(location, package_dir, walk.root) {
-                    resolved = true;
-                    children.push(FileJob {
-                        file,
-                        package_dir: Some(package_dir.clone()),
-                        module_path: child_module_path(&job.module_path, decl),
-                        ..job.clone()
-                    });
-                }
-            }
-            if !resolved {
-                let every_candidate = ChildLocation {
-                    candidates: locations
-                        .into_iter()
-                        .flat_map(|location| location.candidates)
-                        .collect(),
-                };
-                if let Err(message) = resolve_child(&every_candidate, package_dir, walk.root) {
-                    errors.push(error(message(&decl.name), Some(decl.span)));
-                }
-            }
+            let (decl_children, decl_errors) =
+                child_jobs(walk, job, package_dir, decl, &scan.cfg_attr_paths);
+            children.extend(decl_children);
+            errors.extend(
+                decl_errors
+                    .into_iter()
+                    .map(|message| error(message, Some(decl.span))),
+            );
         }
     }
     // Most files have no suppression comment: their text goes now.
@@ -762,32 +759,79 @@ fn read_source(path: &Path, max_file_size: u64) -> Result<Vec<u8>, String> {
     input::read_regular_file(path, max_file_size, "max-file-size").map_err(|not_read| not_read.0)
 }
 
-/// Where a declaration's file may be: for a module without `#[path]` that
-/// has `#[cfg_attr(.., path = "..")]`, each of those paths, then its own
-/// location. Every one that exists is read: each configuration loads one.
+/// The files of one `mod` declaration to lint next, and the messages of
+/// its problems: every location that leaves the package (a `#[path]`, a
+/// `#[cfg_attr(.., path)]` alternative or a symbolic link) is named, even
+/// when another location exists; a missing file only when none exists.
+fn child_jobs(
+    walk: &Walk<'_>,
+    job: &FileJob,
+    package_dir: &Path,
+    decl: &ModuleDecl,
+    cfg_attr_paths: &[(ModuleDecl, Vec<String>)],
+) -> (Vec<FileJob>, Vec<String>) {
+    let locations = module_locations(&job.file, decl, cfg_attr_paths);
+    let mut children = Vec::new();
+    let mut errors = Vec::new();
+    for (location, via) in &locations {
+        match resolve_child(location, via, package_dir, walk.root) {
+            Ok(file) => children.push(FileJob {
+                file,
+                package_dir: Some(package_dir.to_path_buf()),
+                module_path: child_module_path(&job.module_path, decl),
+                target_entry: None,
+                ..job.clone()
+            }),
+            Err(ChildError::Outside(message)) => errors.push(message(&decl.name)),
+            Err(ChildError::Missing(_)) => {}
+        }
+    }
+    if children.is_empty() && errors.is_empty() {
+        let every_candidate = ChildLocation {
+            candidates: locations
+                .into_iter()
+                .flat_map(|(location, _)| location.candidates)
+                .collect(),
+        };
+        if let Err(ChildError::Missing(message) | ChildError::Outside(message)) =
+            resolve_child(&every_candidate, "`#[path]`", package_dir, walk.root)
+        {
+            errors.push(message(&decl.name));
+        }
+    }
+    (children, errors)
+}
+
+/// Where a declaration's file may be, each with the attribute that put it
+/// there: for a module without `#[path]` that has `#[cfg_attr(.., path =
+/// "..")]`, each of those paths, then its own location. Every one that
+/// exists is read: each configuration loads one.
 fn module_locations(
     parent: &ModuleFile,
     decl: &ModuleDecl,
     cfg_attr_paths: &[(ModuleDecl, Vec<String>)],
-) -> Vec<ChildLocation> {
+) -> Vec<(ChildLocation, &'static str)> {
     let alternatives = cfg_attr_paths
         .iter()
         .filter(|_| decl.path_attr.is_none())
         .find(|(known, _)| known.name == decl.name && known.inline_parents == decl.inline_parents)
         .map_or(&[][..], |(_, paths)| paths.as_slice());
-    let mut locations: Vec<ChildLocation> = alternatives
+    let mut locations: Vec<(ChildLocation, &'static str)> = alternatives
         .iter()
         .map(|path| {
             let with_path = ModuleDecl {
                 path_attr: Some(path.clone()),
                 ..decl.clone()
             };
-            workspace::child_module_location(parent, &with_path)
+            (
+                workspace::child_module_location(parent, &with_path),
+                "`#[cfg_attr(.., path)]`",
+            )
         })
         .collect();
     // The plain location too: it is what configurations without a matching
     // `cfg_attr` load (a missing one is an error only if nothing else exists).
-    locations.push(workspace::child_module_location(parent, decl));
+    locations.push((workspace::child_module_location(parent, decl), "`#[path]`"));
     locations
 }
 
@@ -804,22 +848,35 @@ fn same_module(a: &ModuleDecl, b: &ModuleDecl) -> bool {
     a.name == b.name && a.path_attr == b.path_attr && a.inline_parents == b.inline_parents
 }
 
+/// A message about module `name`, given the name.
 type ModuleError = Box<dyn Fn(&str) -> String>;
 
-/// Picks the first candidate that exists, refusing any that leaves the package.
+enum ChildError {
+    /// A candidate leaves the package: never read.
+    Outside(ModuleError),
+    /// No candidate exists.
+    Missing(ModuleError),
+}
+
+/// Picks the first candidate that exists, refusing any that leaves the
+/// package; `via` names the attribute that chose the location.
 fn resolve_child(
     location: &ChildLocation,
+    via: &'static str,
     package_dir: &Path,
     root: &Path,
-) -> Result<ModuleFile, ModuleError> {
+) -> Result<ModuleFile, ChildError> {
     for candidate in &location.candidates {
-        if !is_inside(&candidate.path, package_dir) {
+        if !workspace::normalize_lexically(&candidate.path).starts_with(package_dir) {
             let shown = relative_path(root, &candidate.path);
-            return Err(Box::new(move |name| {
-                format!(
-                    "`#[path]` of module `{name}` points outside the package (`{shown}`); not read"
-                )
-            }));
+            return Err(ChildError::Outside(Box::new(move |name| {
+                format!("{via} of module `{name}` points outside the package (`{shown}`); not read")
+            })));
+        }
+        if let Some(reason) = symlink_out_of(&candidate.path, package_dir, root) {
+            return Err(ChildError::Outside(Box::new(move |name| {
+                format!("module `{name}`: {reason}")
+            })));
         }
         if candidate.path.exists() {
             return Ok(candidate.clone());
@@ -831,22 +888,29 @@ fn resolve_child(
         .map(|candidate| format!("`{}`", relative_path(root, &candidate.path)))
         .collect();
     let tried = tried.join(" or ");
-    Err(Box::new(move |name| {
+    Err(ChildError::Missing(Box::new(move |name| {
         format!("file not found for module `{name}`: looked for {tried}")
-    }))
+    })))
 }
 
-/// Lexically inside the package directory, and still inside once symbolic
-/// links are resolved (a link must not smuggle in a file from elsewhere).
-fn is_inside(path: &Path, package_dir: &Path) -> bool {
-    if !workspace::normalize_lexically(path).starts_with(package_dir) {
-        return false;
+/// When `path` (lexically inside the package) is, or goes through, a
+/// symbolic link to a place outside it: says so, naming link and target.
+fn symlink_out_of(path: &Path, package_dir: &Path, root: &Path) -> Option<String> {
+    // Not there (or a link loop): reading it will report the problem.
+    let real = path.canonicalize().ok()?;
+    if real.starts_with(package_dir) {
+        return None;
     }
-    match path.canonicalize() {
-        Ok(real) => real.starts_with(package_dir),
-        // Not there (or a link loop): reading it will report the problem.
-        Err(_) => true,
-    }
+    let link = relative_path(root, path);
+    let target = real.display();
+    let is_link = std::fs::symlink_metadata(path).is_ok_and(|meta| meta.file_type().is_symlink());
+    Some(if is_link {
+        format!("`{link}` is a symbolic link to `{target}`, outside the package; not read")
+    } else {
+        format!(
+            "`{link}` leads through a symbolic link to `{target}`, outside the package; not read"
+        )
+    })
 }
 
 /// `path` relative to `root`, `/`-separated; the full path when outside.

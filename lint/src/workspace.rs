@@ -68,6 +68,10 @@ pub struct TargetRoot {
     pub is_lib: bool,
     /// The target's crate name (`-` replaced by `_`).
     pub crate_name: String,
+    /// The manifest entry the target comes from (``the `[[example]]` named
+    /// `demo` in the Cargo.toml of package `app` ``), to name it when its
+    /// file is missing.
+    pub manifest_entry: String,
 }
 
 /// Finds what PATH designates. Errors are one line and name the problem.
@@ -137,8 +141,25 @@ fn discover_loose_dir(shown: &Path, dir: &Path) -> Result<Discovery, FatalError>
         }
     }
     if files.is_empty() {
+        // The same walk with only the git ignore rules off.
+        let ignored = ignore::WalkBuilder::new(dir)
+            .require_git(false)
+            .git_ignore(false)
+            .git_global(false)
+            .git_exclude(false)
+            .build()
+            .flatten()
+            .any(|entry| {
+                entry.file_type().is_some_and(|kind| kind.is_file())
+                    && entry.path().extension().is_some_and(|ext| ext == "rs")
+            });
+        let why = if ignored {
+            "no Cargo.toml, and every .rs file is ignored by .gitignore"
+        } else {
+            "no Cargo.toml and no .rs file"
+        };
         return Err(FatalError(format!(
-            "no Rust source found in `{}` (no Cargo.toml and no .rs file)",
+            "no Rust source found in `{}` ({why})",
             shown.display()
         )));
     }
@@ -248,6 +269,12 @@ fn package_targets(package: &Package) -> PackageTargets {
                 is_test,
                 is_lib: target.kind.iter().any(is_lib_kind),
                 crate_name: target.name.replace('-', "_"),
+                manifest_entry: format!(
+                    "the `{}` named `{}` in the Cargo.toml of package `{}`",
+                    manifest_table(&target.kind),
+                    target.name,
+                    package.name
+                ),
             })
         })
         .collect();
@@ -263,6 +290,17 @@ fn package_targets(package: &Package) -> PackageTargets {
         runtime: runtime_of(package),
         tokio_features: tokio_features(package),
         targets,
+    }
+}
+
+/// The manifest table that declares a target of these kinds.
+fn manifest_table(kinds: &[TargetKind]) -> &'static str {
+    match kinds.first() {
+        Some(TargetKind::Bin) => "[[bin]]",
+        Some(TargetKind::Example) => "[[example]]",
+        Some(TargetKind::Test) => "[[test]]",
+        Some(TargetKind::Bench) => "[[bench]]",
+        _ => "[lib]",
     }
 }
 
@@ -522,7 +560,10 @@ pub fn normalize_lexically(path: &Path) -> PathBuf {
         match component {
             Component::CurDir => {}
             Component::ParentDir => {
-                if !out.pop() {
+                // `/..` is `/`, as the OS has it; a relative path keeps
+                // its leading `..`s.
+                let at_root = out.has_root() && out.parent().is_none();
+                if !at_root && !out.pop() {
                     out.push("..");
                 }
             }
@@ -908,6 +949,18 @@ mod tests {
                 ("/p/src/type/ref.rs", "/p/src/type/ref"),
                 ("/p/src/type/ref/mod.rs", "/p/src/type/ref"),
             ],
+        );
+    }
+
+    #[test]
+    fn parent_directories_past_the_root_stay_at_the_root() {
+        assert_eq!(
+            normalize_lexically(Path::new("/p/src/../../../../../etc/passwd")),
+            PathBuf::from("/etc/passwd")
+        );
+        assert_eq!(
+            normalize_lexically(Path::new("a/../../b")),
+            PathBuf::from("../b")
         );
     }
 

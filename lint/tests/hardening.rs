@@ -345,3 +345,142 @@ fn a_file_over_max_file_size_is_skipped_naming_size_and_setting() {
     );
     assert_eq!(json["findings"].as_array().map(Vec::len), Some(1));
 }
+
+/// The first line of each diagnostic block (`error: ...`, `warning[..]: ...`).
+fn titles(outcome: &Outcome) -> Vec<&str> {
+    outcome
+        .stdout
+        .lines()
+        .filter(|line| line.starts_with("error") || line.starts_with("warning"))
+        .collect()
+}
+
+#[cfg(unix)]
+#[test]
+fn a_symbolic_link_out_of_the_package_is_named_with_its_target() {
+    let dir = tree(&[
+        ("secret.rs", "fn not_yours() {}\n"),
+        ("mod.rs", "fn not_yours_either() {}\n"),
+        ("target/Cargo.toml", MANIFEST),
+        ("target/src/lib.rs", "mod linked;\nmod through;\n"),
+    ]);
+    let secret = dir.path().canonicalize().unwrap().join("secret.rs");
+    // A link to a file, and a directory link that `through/mod.rs` goes through.
+    std::os::unix::fs::symlink(&secret, dir.path().join("target/src/linked.rs")).unwrap();
+    std::os::unix::fs::symlink(dir.path(), dir.path().join("target/src/through")).unwrap();
+    let outcome = stallcheck_in(&dir.path().join("target"), &["--color", "never"], &[]);
+    let outside = dir.path().canonicalize().unwrap();
+    assert_eq!(
+        titles(&outcome),
+        [
+            format!(
+                "error: module `linked`: `src/linked.rs` is a symbolic link to `{}`, outside the package; not read",
+                secret.display()
+            ),
+            format!(
+                "error: module `through`: `src/through/mod.rs` leads through a symbolic link to `{}`, outside the package; not read",
+                outside.join("mod.rs").display()
+            ),
+        ]
+    );
+}
+
+#[test]
+fn a_path_attribute_climbing_past_the_root_is_shown_normalised() {
+    let dir = tree(&[
+        ("target/Cargo.toml", MANIFEST),
+        (
+            "target/src/lib.rs",
+            &format!("#[path = \"{}etc/passwd\"]\nmod up;\n", "../".repeat(40)),
+        ),
+    ]);
+    let outcome = stallcheck_in(&dir.path().join("target"), &["--color", "never"], &[]);
+    assert_eq!(
+        titles(&outcome),
+        ["error: `#[path]` of module `up` points outside the package (`/etc/passwd`); not read"]
+    );
+}
+
+#[test]
+fn an_outside_cfg_attr_path_is_reported_like_a_plain_path_attribute() {
+    let dir = tree(&[
+        ("outside.rs", "fn not_yours() {}\n"),
+        ("target/Cargo.toml", MANIFEST),
+        (
+            "target/src/lib.rs",
+            "#[cfg_attr(unix, path = \"../../outside.rs\")]\nmod sys;\n",
+        ),
+        // The plain location exists: the outside alternative is still named.
+        ("target/src/sys.rs", ""),
+    ]);
+    let outcome = stallcheck_in(&dir.path().join("target"), &["--color", "never"], &[]);
+    let outside = dir.path().canonicalize().unwrap().join("outside.rs");
+    assert_eq!(
+        titles(&outcome),
+        [format!(
+            "error: `#[cfg_attr(.., path)]` of module `sys` points outside the package (`{}`); not read",
+            outside.display()
+        )]
+    );
+}
+
+#[test]
+fn a_directory_whose_rust_files_are_all_gitignored_says_so() {
+    let dir = tree(&[
+        ("loose/.gitignore", "*.rs\n"),
+        ("loose/a.rs", "fn a() {}\n"),
+    ]);
+    let outcome = stallcheck_in(dir.path(), &["loose"], &[]);
+    assert_eq!(
+        outcome.stderr,
+        "error: no Rust source found in `loose` (no Cargo.toml, and every .rs file is ignored by .gitignore)\n"
+    );
+    assert_eq!(outcome.code, 2);
+}
+
+#[test]
+fn a_missing_target_file_names_its_manifest_entry() {
+    let manifest = format!(
+        "{MANIFEST}[[example]]\nname = \"demo\"\npath = \"examples/gone.rs\"\n\
+         [[test]]\nname = \"it\"\npath = \"tests/gone.rs\"\n"
+    );
+    let dir = tree(&[
+        ("target/Cargo.toml", &manifest),
+        ("target/src/lib.rs", "pub fn f() {}\n"),
+    ]);
+    let outcome = stallcheck_in(
+        &dir.path().join("target"),
+        &["--color", "never", "--include-tests"],
+        &[],
+    );
+    assert_eq!(
+        lines(&outcome),
+        [
+            "error: file not found for the `[[example]]` named `demo` in the Cargo.toml of package `target`",
+            "--> examples/gone.rs",
+            "",
+            "error: file not found for the `[[test]]` named `it` in the Cargo.toml of package `target`",
+            "--> tests/gone.rs",
+            "",
+        ]
+    );
+}
+
+#[test]
+fn the_caret_after_a_byte_order_mark_is_under_the_call() {
+    let dir = tree(&[(
+        "bom.rs",
+        "\u{feff}async fn f() { std::thread::sleep(d); }\n",
+    )]);
+    let outcome = stallcheck_in(dir.path(), &["--color", "never", "bom.rs"], &[]);
+    assert_eq!(
+        lines(&outcome)[..5],
+        [
+            "warning[blocking-sleep]: blocking sleep `std::thread::sleep` in async function `f`",
+            " --> bom.rs:1:16",
+            "  |",
+            "1 | async fn f() { std::thread::sleep(d); }",
+            "  |                ^^^^^^^^^^^^^^^^^^^^^",
+        ]
+    );
+}

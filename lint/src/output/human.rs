@@ -58,19 +58,53 @@ fn push_block(out: &mut String, block: &str) {
     out.push_str("\n\n");
 }
 
-/// Reads each file at most once per render.
+/// Reads each file at most once per render and indexes its lines once, so
+/// rendering costs the findings plus the file sizes, never their product.
 struct SourceCache<'a> {
     lookup: SourceLookup<'a>,
-    files: HashMap<String, Option<std::rc::Rc<str>>>,
+    files: HashMap<String, Option<std::rc::Rc<SourceText>>>,
 }
 
 impl SourceCache<'_> {
-    fn get(&mut self, path: &str) -> Option<std::rc::Rc<str>> {
+    fn get(&mut self, path: &str) -> Option<std::rc::Rc<SourceText>> {
         let lookup = self.lookup;
         self.files
             .entry(path.to_string())
-            .or_insert_with(|| lookup(path).map(std::rc::Rc::from))
+            .or_insert_with(|| lookup(path).map(|text| std::rc::Rc::new(SourceText::new(text))))
             .clone()
+    }
+}
+
+/// A file's text and where each of its lines starts.
+struct SourceText {
+    text: String,
+    /// Byte offsets of line starts; line 1 starts after a byte-order mark,
+    /// which syn skips, so that columns on line 1 mean the same as elsewhere.
+    line_starts: Vec<usize>,
+}
+
+impl SourceText {
+    fn new(text: String) -> SourceText {
+        let first = if text.starts_with('\u{feff}') { 3 } else { 0 };
+        let line_starts = std::iter::once(first)
+            .chain(text.match_indices('\n').map(|(at, _)| at + 1))
+            .filter(|start| *start < text.len() || *start == first)
+            .collect();
+        SourceText { text, line_starts }
+    }
+
+    /// Lines `first..=last` (1-based), each with its line ending.
+    fn lines(&self, first: usize, last: usize) -> Option<Vec<&str>> {
+        let start = *self.line_starts.get(first.checked_sub(1)?)?;
+        if last > self.line_starts.len() {
+            return None;
+        }
+        let end = self
+            .line_starts
+            .get(last)
+            .copied()
+            .unwrap_or(self.text.len());
+        Some(self.text[start..end].split_inclusive('\n').collect())
     }
 }
 
@@ -82,7 +116,7 @@ fn level(severity: Severity) -> Level<'static> {
     }
 }
 
-fn finding_groups<'a>(finding: &'a Finding, source: Option<&'a str>) -> Vec<Group<'a>> {
+fn finding_groups<'a>(finding: &'a Finding, source: Option<&'a SourceText>) -> Vec<Group<'a>> {
     let title = level(finding.severity)
         .primary_title(finding.message.as_str())
         .id(finding.rule);
@@ -109,7 +143,7 @@ fn finding_groups<'a>(finding: &'a Finding, source: Option<&'a str>) -> Vec<Grou
     vec![group]
 }
 
-fn input_error_group<'a>(error: &'a InputError, source: Option<&'a str>) -> Group<'a> {
+fn input_error_group<'a>(error: &'a InputError, source: Option<&'a SourceText>) -> Group<'a> {
     let title = Level::ERROR.primary_title(error.message.as_str());
     match error.span {
         Some(span) => match source.and_then(|source| excerpt(source, &error.path, &[(span, None)]))
@@ -129,7 +163,7 @@ fn origin(path: &str, span: Span) -> Origin<'_> {
 /// annotation and the others as labelled context; `None` when a span does
 /// not fit the text (the file changed since it was analysed).
 fn excerpt<'a>(
-    source: &'a str,
+    source: &'a SourceText,
     path: &'a str,
     spans: &[(Span, Option<&'a str>)],
 ) -> Option<Snippet<'a, annotate_snippets::Annotation<'a>>> {
@@ -138,11 +172,7 @@ fn excerpt<'a>(
         .iter()
         .map(|(span, _)| span.end_line.max(span.line))
         .max()?;
-    let lines: Vec<&str> = source
-        .split_inclusive('\n')
-        .skip(first_line.checked_sub(1)?)
-        .take(last_line - first_line + 1)
-        .collect();
+    let lines = source.lines(first_line, last_line)?;
     if lines.len() != last_line - first_line + 1 {
         return None;
     }
