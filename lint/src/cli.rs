@@ -34,7 +34,10 @@ Configuration: --config FILE, else stallcheck.toml at the target root, else
 Fixing: --fix rewrites in place the findings marked `fix available` (blocking
 calls written directly in async code, when the target's tokio dependency has
 the feature the async twin needs); --fix --diff prints the rewrites as a
-unified diff and writes nothing.
+unified diff and writes nothing. Fixes that may change behaviour are unsafe
+(thread::sleep -> tokio::time::sleep outside #[tokio::main]/#[tokio::test]:
+the runtime may have no timers) and need --unsafe-fixes too. A rewrite that
+would hold a lock across its new .await is never written.
 
 Adopting on a codebase with existing findings:
   stallcheck --write-baseline stallcheck-baseline.json   # accept today's findings
@@ -123,6 +126,10 @@ struct CheckArgs {
     /// With --fix: print the rewrites as a unified diff on stdout instead of writing them
     #[arg(long, requires = "fix")]
     diff: bool,
+    /// With --fix: also apply the unsafe fixes (those that may change behaviour,
+    /// each finding's help says why)
+    #[arg(long, requires = "fix")]
+    unsafe_fixes: bool,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -201,6 +208,7 @@ fn check(args: &CheckArgs) -> ExitCode {
         exclude: args.exclude.clone(),
         config: args.config.clone(),
         no_config: args.no_config,
+        source_overrides: Default::default(),
     };
     // Read the baseline before the analysis: a bad file fails fast.
     let baseline = match args.baseline.as_deref().map(Baseline::read).transpose() {
@@ -224,7 +232,10 @@ fn check(args: &CheckArgs) -> ExitCode {
     };
     if args.fix {
         // Only what is reported is fixed: the baseline has filtered already.
-        let plan = fix::plan(&report.root, &report.findings);
+        let mut plan = fix::plan(&report.root, &report.findings, args.unsafe_fixes);
+        if let Err(err) = reanalyse_fixed_text(&args.path, &options, &report, &mut plan) {
+            return fatal(&err.0);
+        }
         if args.diff {
             return show_fixes(report, plan, deny, args.quiet);
         }
@@ -270,6 +281,34 @@ fn exit_code(report: &driver::Report, deny: Severity) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// Analyses the fixed texts (read in place of their files) before
+/// anything is written, and drops the files whose rewrite would create a
+/// new hazard (see [`fix::refuse_new_hazards`]).
+fn reanalyse_fixed_text(
+    path: &Path,
+    options: &Options,
+    report: &driver::Report,
+    plan: &mut fix::Plan,
+) -> Result<(), driver::FatalError> {
+    if plan.files.is_empty() {
+        return Ok(());
+    }
+    let overrides = plan
+        .files
+        .iter()
+        .map(|file| (file.file.clone(), file.fixed.clone()))
+        .collect();
+    let fixed = driver::run(
+        path,
+        &Options {
+            source_overrides: overrides,
+            ..options.clone()
+        },
+    )?;
+    fix::refuse_new_hazards(plan, &report.findings, &fixed.findings);
+    Ok(())
 }
 
 /// Lints again after `--fix` wrote files; returns the report and how many

@@ -25,6 +25,7 @@ use crate::callgraph::{self, Crates};
 use crate::catalog::Catalog;
 use crate::config::{self, Config, RuleLevel};
 use crate::finding::{Finding, InputError};
+use crate::fix;
 use crate::input;
 use crate::rules;
 use crate::suppress;
@@ -58,6 +59,9 @@ pub struct Options {
     pub config: Option<PathBuf>,
     /// Ignore every configuration file (used by tests that need the raw findings).
     pub no_config: bool,
+    /// Texts read in place of files (by the path the walk reaches them
+    /// at): `--fix` re-analyses its rewrites before writing them.
+    pub source_overrides: std::collections::HashMap<PathBuf, String>,
 }
 
 /// The outcome of a run.
@@ -95,13 +99,15 @@ pub fn run(path: &Path, options: &Options) -> Result<Report, FatalError> {
     let discovery = workspace::discover(path)?;
     let config = load_config(&discovery, options)?;
     let settings = Settings::new(&discovery.root, options, config.as_ref())?;
-    let outcome = analyse(&discovery, &settings, options.jobs, analysis::analyze_file)?;
-    Ok(settings.finish(
+    let outcome = analyse(&discovery, &settings, options, analysis::analyze_file)?;
+    let mut report = settings.finish(
         discovery.root,
         outcome,
         config.map(|config| config.source),
         started.elapsed(),
-    ))
+    );
+    fix::classify(&report.root, &mut report.findings);
+    Ok(report)
 }
 
 /// `--config FILE`, else `stallcheck.toml` at the root, else the manifest's
@@ -412,6 +418,8 @@ struct Walk<'a> {
     /// part of the key because a file loaded through `#[path]` by one target
     /// and as `a.rs` by another is two modules with different children.
     claimed: Mutex<HashSet<(PathBuf, PathBuf)>>,
+    /// See [`Options::source_overrides`].
+    source_overrides: &'a std::collections::HashMap<PathBuf, String>,
     /// See [`FileContext::workspace_crates`].
     workspace_crates: Vec<String>,
     outcome: Mutex<Outcome>,
@@ -437,9 +445,10 @@ pub fn worker_pool(jobs: Option<usize>) -> Result<rayon::ThreadPool, FatalError>
 fn analyse(
     discovery: &Discovery,
     settings: &Settings,
-    jobs: Option<usize>,
+    options: &Options,
     analyzer: Analyzer,
 ) -> Result<Outcome, FatalError> {
+    let jobs = options.jobs;
     let (catalogs, package_catalog) = package_catalogs(discovery, settings);
     let mut crates = Crates::default();
     let roots = root_jobs(
@@ -454,6 +463,7 @@ fn analyse(
         catalogs,
         analyzer,
         claimed: Mutex::new(HashSet::new()),
+        source_overrides: &options.source_overrides,
         workspace_crates: crates.lib_names(),
         outcome: Mutex::new(Outcome {
             crates,
@@ -668,7 +678,11 @@ fn lint_file(
         let message = format!("file not found for {entry}");
         return (None, vec![error(message, None)], Vec::new());
     }
-    let bytes = match read_source(&job.file.path, walk.settings.max_file_size) {
+    let read = match walk.source_overrides.get(&job.file.path) {
+        Some(text) => Ok(text.clone().into_bytes()),
+        None => read_source(&job.file.path, walk.settings.max_file_size),
+    };
+    let bytes = match read {
         Ok(bytes) => bytes,
         Err(message) => return (None, vec![error(message, None)], Vec::new()),
     };
@@ -1015,7 +1029,11 @@ mod tests {
         std::fs::write(dir.path().join("fine.rs"), "fn fine() {}\n").unwrap();
         let discovery = workspace::discover(dir.path()).unwrap();
         let settings = Settings::new(&discovery.root, &Options::default(), None).unwrap();
-        let outcome = analyse(&discovery, &settings, Some(2), panics_on_boom).unwrap();
+        let options = Options {
+            jobs: Some(2),
+            ..Options::default()
+        };
+        let outcome = analyse(&discovery, &settings, &options, panics_on_boom).unwrap();
         assert_eq!(outcome.paths, ["fine.rs"]);
         let [error] = outcome.errors.as_slice() else {
             panic!("{:?}", outcome.errors)

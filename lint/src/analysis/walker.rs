@@ -1146,6 +1146,9 @@ impl<'c> Walker<'c> {
                     replacement: ".await".to_string(),
                 },
             ],
+            // Revised after the walk by `fix::classify` (it needs the
+            // function's attributes: which runtime runs this code).
+            safety: crate::finding::FixSafety::Safe,
         })
     }
 

@@ -17,7 +17,7 @@ use annotate_snippets::{AnnotationKind, Group, Level, Origin, Renderer, Snippet}
 
 use super::{RenderOptions, SourceLookup, counts};
 use crate::driver::Report;
-use crate::finding::{Finding, InputError, Severity, Span};
+use crate::finding::{Finding, FixSafety, InputError, Severity, Span};
 
 pub fn render(report: &Report, options: RenderOptions, sources: SourceLookup<'_>) -> String {
     let renderer = if options.color {
@@ -134,8 +134,16 @@ fn finding_groups<'a>(finding: &'a Finding, source: Option<&'a SourceText>) -> V
     if !finding.help.is_empty() {
         group = group.element(Level::HELP.message(finding.help.as_str()));
     }
-    if finding.fix.is_some() {
-        group = group.element(Level::HELP.message("fix available: run with `--fix`"));
+    match finding.fix.as_ref().map(|fix| &fix.safety) {
+        Some(FixSafety::Safe) => {
+            group = group.element(Level::HELP.message("fix available: run with `--fix`"));
+        }
+        Some(FixSafety::Unsafe(reason)) => {
+            group = group.element(Level::HELP.message(format!(
+                "unsafe fix available with `--fix --unsafe-fixes`: {reason}"
+            )));
+        }
+        None => {}
     }
     for note in &finding.notes {
         group = group.element(Level::NOTE.message(note.as_str()));
