@@ -14,6 +14,7 @@ pub mod finding;
 pub mod fix;
 pub mod input;
 pub mod output;
+pub mod relevance;
 pub mod rules;
 pub mod suppress;
 pub mod workspace;

@@ -484,3 +484,54 @@ fn the_caret_after_a_byte_order_mark_is_under_the_call() {
         ]
     );
 }
+
+/// Over `relevance::MIN_SIZE`: big enough for the pre-scan to apply.
+fn generated_helpers(bytes: usize) -> String {
+    let mut source = String::new();
+    let mut index = 0;
+    while source.len() < bytes {
+        source.push_str(&format!(
+            "pub fn helper_{index}(x: u64) -> u64 {{\n    x.wrapping_mul({index}).rotate_left(3)\n}}\n"
+        ));
+        index += 1;
+    }
+    source
+}
+
+#[test]
+fn a_large_file_that_cannot_matter_is_counted_but_not_parsed() {
+    // The trailing syntax error shows that it was not parsed.
+    let irrelevant = format!("{}fn broken(", generated_helpers(300 << 10));
+    let dir = tree(&[
+        ("target/Cargo.toml", MANIFEST),
+        (
+            "target/src/lib.rs",
+            "mod generated;\nmod reached;\npub async fn f() {\n    reached::helper_0(1);\n}\n",
+        ),
+        ("target/src/generated.rs", &irrelevant),
+        // As large and as sync, but it names std's sleep: it matters to the
+        // call graph, so it is analysed and the chain from `f` is found.
+        (
+            "target/src/reached.rs",
+            &format!(
+                "{}pub fn helper_last() {{ std::thread::sleep(std::time::Duration::from_millis(1)); }}\n",
+                generated_helpers(300 << 10).replacen(
+                    "x.wrapping_mul(0).rotate_left(3)",
+                    "{ helper_last(); x }",
+                    1
+                )
+            ),
+        ),
+    ]);
+    let outcome = stallcheck_in(&dir.path().join("target"), &["--format", "json"], &[]);
+    let json: serde_json::Value = serde_json::from_str(&outcome.stdout).unwrap();
+    assert_eq!(json["errors"], serde_json::json!([]), "{}", outcome.stdout);
+    assert_eq!(json["summary"]["files"], 3);
+    let rules: Vec<&str> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|finding| finding["rule"].as_str().unwrap())
+        .collect();
+    assert_eq!(rules, ["blocking-sleep"], "{}", outcome.stdout);
+}
