@@ -41,6 +41,15 @@ fn stallcheck_in(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Outcome {
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
+    // rustup's proxies first, as in a user's shell: they are what honours
+    // a toolchain file (a toolchain's own `bin/`, which a `cargo test` may
+    // put on PATH, does not).
+    let path = format!(
+        "{}:{}",
+        rustup_proxy_dir().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    command.env("PATH", path);
     for (key, value) in env {
         command.env(key, value);
     }
@@ -66,6 +75,21 @@ fn stallcheck_in(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Outcome {
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
     }
+}
+
+/// The directory of rustup's `cargo` proxy (`$CARGO_HOME/bin`).
+fn rustup_proxy_dir() -> PathBuf {
+    let cargo_home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| Path::new(&home).join(".cargo")))
+        .expect("CARGO_HOME or HOME is set");
+    let dir = cargo_home.join("bin");
+    assert!(
+        dir.join("rustup").is_file() && dir.join("cargo").is_file(),
+        "these tests need rustup's proxies in {}: install Rust with rustup (https://rustup.rs)",
+        dir.display()
+    );
+    dir
 }
 
 /// A program that records that it ran by creating `marker`, then fails.
@@ -181,7 +205,11 @@ fn a_cargo_in_a_relative_path_entry_is_not_run() {
     let target = dir.path().join("outer/target");
     let marker = dir.path().join("MARKER");
     plant_markers(&target, &marker);
-    let path = format!(".:bin:{}", std::env::var("PATH").unwrap_or_default());
+    let path = format!(
+        ".:bin:{}:{}",
+        rustup_proxy_dir().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
     let outcome = stallcheck_in(&target, &[], &[("PATH", &path)]);
     assert_linted_without_running(&marker, &outcome);
 }
