@@ -16,6 +16,7 @@ use crate::baseline::Baseline;
 use crate::driver::{self, Options};
 use crate::finding::{InputError, Severity};
 use crate::fix;
+use crate::fix_safety;
 use crate::output::{self, Format, RenderOptions};
 use crate::rules;
 
@@ -285,7 +286,7 @@ fn exit_code(report: &driver::Report, deny: Severity) -> ExitCode {
 
 /// Analyses the fixed texts (read in place of their files) before
 /// anything is written, and drops the files whose rewrite would create a
-/// new hazard (see [`fix::refuse_new_hazards`]).
+/// new hazard (see [`fix_safety::refuse_new_hazards`]).
 fn reanalyse_fixed_text(
     path: &Path,
     options: &Options,
@@ -307,7 +308,7 @@ fn reanalyse_fixed_text(
             ..options.clone()
         },
     )?;
-    fix::refuse_new_hazards(plan, &report.findings, &fixed.findings);
+    fix_safety::refuse_new_hazards(plan, &report.findings, &fixed.findings);
     Ok(())
 }
 

@@ -25,7 +25,7 @@ use crate::callgraph::{self, Crates};
 use crate::catalog::Catalog;
 use crate::config::{self, Config, RuleLevel};
 use crate::finding::{Finding, InputError};
-use crate::fix;
+use crate::fix_safety;
 use crate::input;
 use crate::relevance::{self, Relevance};
 use crate::rules;
@@ -107,7 +107,7 @@ pub fn run(path: &Path, options: &Options) -> Result<Report, FatalError> {
         config.map(|config| config.source),
         started.elapsed(),
     );
-    fix::classify(&report.root, &mut report.findings);
+    fix_safety::classify(&report.root, &mut report.findings);
     Ok(report)
 }
 

@@ -140,7 +140,7 @@ pub struct Fix {
     /// What the fix does, one line (`replace with `tokio::time::sleep(..).await``).
     pub description: String,
     pub edits: Vec<Edit>,
-    /// Whether plain `--fix` applies it (decided by `fix::classify`).
+    /// Whether plain `--fix` applies it (decided by `fix_safety::classify`).
     pub safety: FixSafety,
 }
 

@@ -7,13 +7,11 @@
 //! the file is left untouched and an input error names it. Nothing is
 //! written for `--diff`: the change is shown as a git-style unified diff.
 //!
-//! Fixes are safe or unsafe, as ruff has them ([`classify`]): plain `--fix`
-//! applies the safe ones, `--unsafe-fixes` the others too. Before anything
-//! is written the caller re-analyses the fixed text (the driver reads it
-//! in place of the file) and [`refuse_new_hazards`] drops a file whose
-//! rewrite would create a new `lock-held-across-await` (an `.await` moved
-//! into a guard's scope makes the future `!Send`): it stays unfixed, its
-//! findings reported, and an input error says why.
+//! Fixes are safe or unsafe, as ruff has them (`fix_safety::classify`):
+//! plain `--fix` applies the safe ones, `--unsafe-fixes` the others too.
+//! Before anything is written the caller re-analyses the fixed text (the
+//! driver reads it in place of the file) and `fix_safety::refuse_new_hazards`
+//! drops a file whose rewrite would create a new hazard.
 //!
 //! CONTRACT: `plan(root, findings, unsafe_fixes) -> Plan` reads files
 //! (relative to `root`) and writes nothing; `FileFix::write` and
@@ -97,110 +95,6 @@ pub fn plan(root: &Path, findings: &[Finding], unsafe_fixes: bool) -> Plan {
         }
     }
     plan
-}
-
-/// The rule whose new findings make a rewrite unacceptable: a guard held
-/// across an `.await` the rewrite added (the future also becomes `!Send`,
-/// so a `tokio::spawn` of it no longer compiles).
-const HAZARD_RULE: &str = "lock-held-across-await";
-
-/// Drops from `plan` each file whose fixed text has more
-/// [`HAZARD_RULE`] findings than its original: `before` are the findings of
-/// the original files, `after` those of the fixed texts (same root).
-pub fn refuse_new_hazards(plan: &mut Plan, before: &[Finding], after: &[Finding]) {
-    let hazards = |findings: &[Finding], path: &str| -> Vec<Span> {
-        findings
-            .iter()
-            .filter(|finding| finding.rule == HAZARD_RULE && finding.path == path)
-            .map(|finding| finding.span)
-            .collect()
-    };
-    let mut kept = Vec::new();
-    for file in std::mem::take(&mut plan.files) {
-        let (old, new) = (hazards(before, &file.path), hazards(after, &file.path));
-        if new.len() <= old.len() {
-            kept.push(file);
-            continue;
-        }
-        let first = new
-            .iter()
-            .find(|span| !old.contains(span))
-            .unwrap_or(&new[0]);
-        plan.errors.push(InputError {
-            path: file.path.clone(),
-            span: None,
-            message: format!(
-                "not fixed: the rewrite would hold a lock across an `.await` (a new `{HAZARD_RULE}` at {}:{}); left unchanged",
-                first.line, first.column
-            ),
-        });
-    }
-    plan.files = kept;
-}
-
-/// The reason a `thread::sleep` rewrite is unsafe outside a known runtime.
-const SLEEP_REASON: &str = "`tokio::time::sleep` panics on a runtime built without `enable_time()` or under another executor, and this code is not a `#[tokio::main]`/`#[tokio::test]` function";
-
-/// Decides each fix's [`FixSafety`]. A `std::thread::sleep` rewrite needs
-/// tokio's timers on the runtime that polls it: known only inside a
-/// `#[tokio::main]` or `#[tokio::test]` function (both build a runtime
-/// with every driver enabled), so it is safe there and unsafe elsewhere.
-/// The other rewrites (`tokio::fs`) need only a tokio runtime, which the
-/// walker already required of the package: safe.
-pub fn classify(root: &Path, findings: &mut [Finding]) {
-    let mut entry_points: BTreeMap<String, Vec<(usize, usize)>> = BTreeMap::new();
-    for finding in findings {
-        let Some(fix) = &mut finding.fix else {
-            continue;
-        };
-        if finding.callee != "std::thread::sleep" {
-            continue;
-        }
-        let ranges = entry_points
-            .entry(finding.path.clone())
-            .or_insert_with(|| tokio_entry_point_lines(&root.join(&finding.path)));
-        let line = finding.span.line;
-        let in_entry_point = ranges
-            .iter()
-            .any(|(first, last)| (*first..=*last).contains(&line));
-        fix.safety = if in_entry_point {
-            FixSafety::Safe
-        } else {
-            FixSafety::Unsafe(SLEEP_REASON.to_string())
-        };
-    }
-}
-
-/// The line ranges of the file's `#[tokio::main]` / `#[tokio::test]`
-/// functions (empty if it cannot be read or parsed).
-fn tokio_entry_point_lines(file: &Path) -> Vec<(usize, usize)> {
-    use syn::spanned::Spanned;
-    use syn::visit::Visit;
-    struct EntryPoints(Vec<(usize, usize)>);
-    impl<'ast> Visit<'ast> for EntryPoints {
-        fn visit_item_fn(&mut self, item: &'ast syn::ItemFn) {
-            let is_entry = item.attrs.iter().any(|attr| {
-                let path = attr.path();
-                let names: Vec<String> =
-                    path.segments.iter().map(|s| s.ident.to_string()).collect();
-                names == ["tokio", "main"] || names == ["tokio", "test"]
-            });
-            if is_entry {
-                let span = item.span();
-                self.0.push((span.start().line, span.end().line));
-            }
-            syn::visit::visit_item_fn(self, item);
-        }
-    }
-    let Ok(text) = std::fs::read_to_string(file) else {
-        return Vec::new();
-    };
-    let Ok(parsed) = syn::parse_file(&text) else {
-        return Vec::new();
-    };
-    let mut found = EntryPoints(Vec::new());
-    found.visit_file(&parsed);
-    found.0
 }
 
 impl FileFix {

@@ -12,6 +12,7 @@ pub mod config;
 pub mod driver;
 pub mod finding;
 pub mod fix;
+pub mod fix_safety;
 pub mod input;
 pub mod output;
 pub mod relevance;

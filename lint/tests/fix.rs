@@ -457,7 +457,7 @@ fn diff_of_a_sample_crate() {
     assert_eq!(
         human
             .stdout
-            .matches("= help: unsafe fix available with `--fix --unsafe-fixes`: `tokio::time::sleep` panics on a runtime built without `enable_time()` or under another executor, and this code is not a `#[tokio::main]`/`#[tokio::test]` function")
+            .matches("= help: unsafe fix available with `--fix --unsafe-fixes`: `tokio::time::sleep` panics on a runtime built without `enable_time()` or under another executor, and this code is not known to run on a runtime with timers (a `#[tokio::main]`/`#[tokio::test]` function, or an async block of a function whose runtime builders enable them)")
             .count(),
         1,
         "{}",
@@ -471,7 +471,7 @@ fn diff_of_a_sample_crate() {
         serde_json::json!({
             "description": "replace with `tokio::time::sleep(..).await`",
             "safety": "unsafe",
-            "unsafe_reason": "`tokio::time::sleep` panics on a runtime built without `enable_time()` or under another executor, and this code is not a `#[tokio::main]`/`#[tokio::test]` function",
+            "unsafe_reason": "`tokio::time::sleep` panics on a runtime built without `enable_time()` or under another executor, and this code is not known to run on a runtime with timers (a `#[tokio::main]`/`#[tokio::test]` function, or an async block of a function whose runtime builders enable them)",
             "edits": [
                 {
                     "line": 8, "column": 5, "end_line": 8, "end_column": 23,
@@ -594,4 +594,44 @@ fn a_rewrite_that_would_hold_a_lock_across_its_await_is_not_written() {
         "{}",
         fix.stdout
     );
+}
+
+const SLEEP_UNDER_BUILDERS: &str = "\
+use std::time::Duration;
+
+pub fn with_timers() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        std::thread::sleep(Duration::from_millis(1));
+    });
+}
+
+pub fn without_timers() {
+    let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    runtime.block_on(async {
+        std::thread::sleep(Duration::from_millis(1));
+    });
+}
+";
+
+#[test]
+fn a_sleep_fix_is_safe_in_an_async_block_of_a_runtime_built_with_timers() {
+    let dir = tree(&[
+        ("Cargo.toml", &manifest("sample", TOKIO_MAIN_TIME)),
+        ("src/lib.rs", SLEEP_UNDER_BUILDERS),
+    ]);
+    let found = findings(dir.path(), &["--rule", "blocking-sleep"]);
+    let safety: Vec<(u64, &str)> = found
+        .iter()
+        .map(|finding| {
+            (
+                finding["line"].as_u64().unwrap(),
+                finding["fix"]["safety"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(safety, [(9, "safe"), (16, "unsafe")]);
 }

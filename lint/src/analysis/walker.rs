@@ -1146,7 +1146,7 @@ impl<'c> Walker<'c> {
                     replacement: ".await".to_string(),
                 },
             ],
-            // Revised after the walk by `fix::classify` (it needs the
+            // Revised after the walk by `fix_safety::classify` (it needs the
             // function's attributes: which runtime runs this code).
             safety: crate::finding::FixSafety::Safe,
         })
