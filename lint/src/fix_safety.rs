@@ -13,6 +13,7 @@
 //!   builder (`Builder::new_multi_thread()` / `new_current_thread()`) calls
 //!   `enable_all()` or `enable_time()`: the block is what that function's
 //!   `block_on` runs.
+//!
 //! Code reached from those through calls is not traced (that needs the call
 //! graph), so a sleep there gets an unsafe fix: conservative, never wrong.
 //! The `tokio::fs` rewrites need only a tokio runtime, which the walker
