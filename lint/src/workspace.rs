@@ -264,7 +264,10 @@ fn package_targets(package: &Package) -> PackageTargets {
                 .any(|kind| matches!(kind, TargetKind::Test | TargetKind::Bench));
             let is_code = target.kind.iter().any(is_linted_kind);
             (is_code || is_test).then(|| TargetRoot {
-                root_file: canonical_or_same(target.src_path.as_std_path()),
+                // As the manifest names it, links not followed: a root
+                // file that is a symbolic link out of the package is then
+                // named as one (the driver resolves links when it checks).
+                root_file: normalize_lexically(target.src_path.as_std_path()),
                 edition: Edition::parse(target.edition.as_str()).unwrap_or(Edition::E2024),
                 is_test,
                 is_lib: target.kind.iter().any(is_lib_kind),

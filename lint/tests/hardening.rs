@@ -563,3 +563,28 @@ fn a_large_file_that_cannot_matter_is_counted_but_not_parsed() {
         .collect();
     assert_eq!(rules, ["blocking-sleep"], "{}", outcome.stdout);
 }
+
+#[cfg(unix)]
+#[test]
+fn a_target_root_file_that_links_out_of_the_package_is_named_as_a_link() {
+    let dir = tree(&[
+        ("secret.rs", "fn not_yours() {}\n"),
+        ("target/Cargo.toml", MANIFEST),
+    ]);
+    let secret = dir.path().canonicalize().unwrap().join("secret.rs");
+    std::fs::create_dir_all(dir.path().join("target/src")).unwrap();
+    std::os::unix::fs::symlink(&secret, dir.path().join("target/src/lib.rs")).unwrap();
+    let outcome = stallcheck_in(&dir.path().join("target"), &["--color", "never"], &[]);
+    assert_eq!(
+        lines(&outcome),
+        [
+            format!(
+                "error: `src/lib.rs` is a symbolic link to `{}`, outside the package; not read",
+                secret.display()
+            )
+            .as_str(),
+            "--> src/lib.rs",
+            "",
+        ]
+    );
+}
