@@ -16,8 +16,12 @@ use crate::baseline::Baseline;
 use crate::driver::{self, Options};
 use crate::finding::{InputError, Severity};
 use crate::fix;
+use crate::fix_safety;
 use crate::output::{self, Format, RenderOptions};
 use crate::rules;
+
+/// `--jobs` above this is a usage error (see [`driver::MAX_JOBS`]).
+const MAX_JOBS: i64 = driver::MAX_JOBS as i64;
 
 const AFTER_HELP: &str = "\
 Exit codes:
@@ -31,7 +35,10 @@ Configuration: --config FILE, else stallcheck.toml at the target root, else
 Fixing: --fix rewrites in place the findings marked `fix available` (blocking
 calls written directly in async code, when the target's tokio dependency has
 the feature the async twin needs); --fix --diff prints the rewrites as a
-unified diff and writes nothing.
+unified diff and writes nothing. Fixes that may change behaviour are unsafe
+(thread::sleep -> tokio::time::sleep outside #[tokio::main]/#[tokio::test]:
+the runtime may have no timers) and need --unsafe-fixes too. A rewrite that
+would hold a lock across its new .await is never written.
 
 Adopting on a codebase with existing findings:
   stallcheck --write-baseline stallcheck-baseline.json   # accept today's findings
@@ -91,8 +98,8 @@ struct CheckArgs {
     /// Do not lint files matching this glob, relative to the root (repeatable)
     #[arg(long, value_name = "GLOB")]
     exclude: Vec<String>,
-    /// Worker threads [default: one per core]
-    #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    /// Worker threads, 1 to 256 [default: one per core]
+    #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..=MAX_JOBS))]
     jobs: Option<u16>,
     /// Print findings only, without the summary line
     #[arg(long, short = 'q')]
@@ -120,6 +127,10 @@ struct CheckArgs {
     /// With --fix: print the rewrites as a unified diff on stdout instead of writing them
     #[arg(long, requires = "fix")]
     diff: bool,
+    /// With --fix: also apply the unsafe fixes (those that may change behaviour,
+    /// each finding's help says why)
+    #[arg(long, requires = "fix")]
+    unsafe_fixes: bool,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -198,6 +209,7 @@ fn check(args: &CheckArgs) -> ExitCode {
         exclude: args.exclude.clone(),
         config: args.config.clone(),
         no_config: args.no_config,
+        source_overrides: Default::default(),
     };
     // Read the baseline before the analysis: a bad file fails fast.
     let baseline = match args.baseline.as_deref().map(Baseline::read).transpose() {
@@ -221,7 +233,10 @@ fn check(args: &CheckArgs) -> ExitCode {
     };
     if args.fix {
         // Only what is reported is fixed: the baseline has filtered already.
-        let plan = fix::plan(&report.root, &report.findings);
+        let mut plan = fix::plan(&report.root, &report.findings, args.unsafe_fixes);
+        if let Err(err) = reanalyse_fixed_text(&args.path, &options, &report, &mut plan) {
+            return fatal(&err.0);
+        }
         if args.diff {
             return show_fixes(report, plan, deny, args.quiet);
         }
@@ -267,6 +282,34 @@ fn exit_code(report: &driver::Report, deny: Severity) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// Analyses the fixed texts (read in place of their files) before
+/// anything is written, and drops the files whose rewrite would create a
+/// new hazard (see [`fix_safety::refuse_new_hazards`]).
+fn reanalyse_fixed_text(
+    path: &Path,
+    options: &Options,
+    report: &driver::Report,
+    plan: &mut fix::Plan,
+) -> Result<(), driver::FatalError> {
+    if plan.files.is_empty() {
+        return Ok(());
+    }
+    let overrides = plan
+        .files
+        .iter()
+        .map(|file| (file.file.clone(), file.fixed.clone()))
+        .collect();
+    let fixed = driver::run(
+        path,
+        &Options {
+            source_overrides: overrides,
+            ..options.clone()
+        },
+    )?;
+    fix_safety::refuse_new_hazards(plan, &report.findings, &fixed.findings);
+    Ok(())
 }
 
 /// Lints again after `--fix` wrote files; returns the report and how many

@@ -5,6 +5,8 @@
 //! ```toml
 //! include-tests = false
 //! exclude = ["fixtures/**", "src/generated/*.rs"]
+//! # Larger files are reported as not read (bytes, or "512 KiB", "16 MiB").
+//! max-file-size = "8 MiB"
 //!
 //! [rules]
 //! blocking-fs = "error"        # or "warning", "note", "off"
@@ -36,6 +38,14 @@ use crate::rules;
 /// The name looked up at the target root.
 pub const FILE_NAME: &str = "stallcheck.toml";
 
+/// `max-file-size` when none is configured: far above hand-written code
+/// (the largest files of the registry's popular crates are under 1 MiB),
+/// low enough that a generated blob cannot take gigabytes of memory.
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 8 << 20;
+
+/// A configuration file larger than this is not one: it is not read.
+const MAX_CONFIG_FILE_SIZE: u64 = 1 << 20;
+
 /// A validated configuration.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Config {
@@ -45,6 +55,8 @@ pub struct Config {
     pub rule_levels: BTreeMap<&'static str, RuleLevel>,
     pub include_tests: Option<bool>,
     pub exclude: Vec<String>,
+    /// `max-file-size` in bytes.
+    pub max_file_size: Option<u64>,
     /// `blocking.extra`: (path, rule id) pairs added to the catalog.
     pub blocking_extra: Vec<(String, &'static str)>,
     /// `blocking.allow`: paths (and everything under them) never reported.
@@ -71,6 +83,8 @@ struct RawConfig {
     include_tests: Option<bool>,
     #[serde(default)]
     exclude: Vec<String>,
+    /// Bytes, or a string with a unit; checked by hand like `rules`.
+    max_file_size: Option<serde_json::Value>,
     #[serde(default)]
     blocking: RawBlocking,
     #[serde(default)]
@@ -134,12 +148,11 @@ struct RawExtra {
 /// Reads and validates a `stallcheck.toml`-shaped file.
 pub fn load_file(path: &Path) -> Result<Config, String> {
     let source = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|err| {
-        format!(
-            "cannot read configuration `{source}`: {}",
-            crate::workspace::io_reason(&err)
-        )
-    })?;
+    let bytes =
+        crate::input::read_regular_file(path, MAX_CONFIG_FILE_SIZE, "the configuration limit")
+            .map_err(|not_read| format!("cannot read configuration `{source}`: {}", not_read.0))?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| format!("cannot read configuration `{source}`: not valid UTF-8"))?;
     parse_toml(&text, &source)
 }
 
@@ -186,11 +199,23 @@ fn validate(raw: RawConfig, source: &str) -> Result<Config, String> {
         let rule = known_rule(&extra.rule, source, "blocking.extra")?;
         blocking_extra.push((extra.path, rule.id));
     }
+    let max_file_size = raw
+        .max_file_size
+        .as_ref()
+        .map(|value| {
+            parse_size(value).ok_or_else(|| {
+                format!(
+                    "invalid configuration `{source}`: max-file-size = {value}: expected a number of bytes or a size such as \"16 MiB\""
+                )
+            })
+        })
+        .transpose()?;
     Ok(Config {
         source: source.to_string(),
         rule_levels,
         include_tests: raw.include_tests,
         exclude: raw.exclude,
+        max_file_size,
         blocking_extra,
         blocking_allow: raw.blocking.allow,
         executor_callbacks: raw.context.executor_callbacks,
@@ -202,6 +227,27 @@ fn known_rule(id: &str, source: &str, key: &str) -> Result<&'static rules::Rule,
     rules::find(id).ok_or_else(|| {
         format!("invalid configuration `{source}`: {key}: unknown rule `{id}` (`stallcheck rules` lists them)")
     })
+}
+
+/// `1048576`, `"1048576"`, `"512 KiB"`, `"16 MiB"`, `"1 GiB"` (also `KB`,
+/// `MB`, `GB` for the same binary units, as people write them) to bytes.
+fn parse_size(value: &serde_json::Value) -> Option<u64> {
+    if let Some(bytes) = value.as_u64() {
+        return Some(bytes);
+    }
+    let text = value.as_str()?.trim();
+    let digits_end = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let number: u64 = text[..digits_end].parse().ok()?;
+    let unit: u64 = match text[digits_end..].trim() {
+        "" | "B" => 1,
+        "KiB" | "KB" | "K" => 1 << 10,
+        "MiB" | "MB" | "M" => 1 << 20,
+        "GiB" | "GB" | "G" => 1 << 30,
+        _ => return None,
+    };
+    number.checked_mul(unit)
 }
 
 /// ":line:column" (1-based) of a byte offset, for TOML errors.
@@ -250,6 +296,21 @@ mod tests {
         );
         assert!(err.contains("exclud"), "{err}");
         assert!(!err.contains('\n'), "one line: {err}");
+    }
+
+    #[test]
+    fn max_file_size_is_bytes_or_a_size_with_a_unit() {
+        let size = |value: &str| {
+            parse_toml(&format!("max-file-size = {value}\n"), "stallcheck.toml")
+                .map(|config| config.max_file_size)
+        };
+        assert_eq!(size("1000"), Ok(Some(1000)));
+        assert_eq!(size("\"512 KiB\""), Ok(Some(512 << 10)));
+        assert_eq!(size("\"16MiB\""), Ok(Some(16 << 20)));
+        assert_eq!(
+            size("\"16 furlongs\""),
+            Err("invalid configuration `stallcheck.toml`: max-file-size = \"16 furlongs\": expected a number of bytes or a size such as \"16 MiB\"".to_string())
+        );
     }
 
     #[test]

@@ -25,11 +25,14 @@ use crate::callgraph::{self, Crates};
 use crate::catalog::Catalog;
 use crate::config::{self, Config, RuleLevel};
 use crate::finding::{Confidence, Finding, InputError};
+use crate::fix_safety;
+use crate::input;
 use crate::model::queries::{Answer, Query};
 use crate::model::{Model, ModelUnit};
+use crate::relevance::{self, Relevance};
 use crate::rules;
 use crate::suppress;
-use crate::workspace::{self, ChildLocation, Discovery, Layout, ModuleFile, io_reason};
+use crate::workspace::{self, ChildLocation, Discovery, Layout, ModuleFile};
 
 /// Stack size of the worker threads: syn's parser and the analyzer recurse
 /// per nesting level, and generated code nests thousands deep (a debug build
@@ -59,6 +62,9 @@ pub struct Options {
     pub config: Option<PathBuf>,
     /// Ignore every configuration file (used by tests that need the raw findings).
     pub no_config: bool,
+    /// Texts read in place of files (by the path the walk reaches them
+    /// at): `--fix` re-analyses its rewrites before writing them.
+    pub source_overrides: std::collections::HashMap<PathBuf, String>,
 }
 
 /// The outcome of a run.
@@ -88,15 +94,17 @@ pub fn run(path: &Path, options: &Options) -> Result<Report, FatalError> {
     let config = load_config(&discovery, options)?;
     let settings = Settings::new(&discovery.root, options, config.as_ref())?;
     let walk_started = Instant::now();
-    let outcome = analyse(&discovery, &settings, options.jobs, analysis::analyze_file)?;
+    let outcome = analyse(&discovery, &settings, options, analysis::analyze_file)?;
     timings.phase("walk", walk_started);
-    Ok(settings.finish(
+    let mut report = settings.finish(
         discovery.root,
         outcome,
         config.map(|config| config.source),
         started,
         timings,
-    ))
+    );
+    fix_safety::classify(&report.root, &mut report.findings);
+    Ok(report)
 }
 
 /// The same discovery and parallel walk as [`run`] (module trees followed,
@@ -107,7 +115,7 @@ pub fn parse_workspace(path: &Path, options: &Options) -> Result<(usize, usize),
     let discovery = workspace::discover(path)?;
     let config = load_config(&discovery, options)?;
     let settings = Settings::new(&discovery.root, options, config.as_ref())?;
-    let outcome = analyse(&discovery, &settings, options.jobs, analysis::parse_only)?;
+    let outcome = analyse(&discovery, &settings, options, analysis::parse_only)?;
     let lines = outcome.files.iter().map(|(_, file)| file.lines).sum();
     Ok((outcome.files.len(), lines))
 }
@@ -168,6 +176,11 @@ struct Settings {
     rule_levels: Vec<(&'static str, RuleLevel)>,
     exclude: GlobSet,
     catalog: Catalog,
+    /// Larger files are not read (`max-file-size`).
+    max_file_size: u64,
+    /// The configured catalog paths (`blocking.extra`, `[context]`): their
+    /// words make a file relevant (see [`Relevance`]).
+    configured_paths: Vec<String>,
 }
 
 impl Settings {
@@ -182,6 +195,19 @@ impl Settings {
         let mut globs: Vec<String> = options.exclude.clone();
         let mut include_tests = options.include_tests;
         let mut rule_levels = Vec::new();
+        let configured_paths: Vec<String> = config
+            .map(|config| {
+                let extra = config.blocking_extra.iter().map(|(path, _)| path);
+                extra
+                    .chain(&config.executor_callbacks)
+                    .chain(&config.offload)
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default();
+        let max_file_size = config
+            .and_then(|config| config.max_file_size)
+            .unwrap_or(config::DEFAULT_MAX_FILE_SIZE);
         if let Some(config) = config {
             include_tests |= config.include_tests.unwrap_or(false);
             globs.extend(config.exclude.iter().cloned());
@@ -213,6 +239,8 @@ impl Settings {
             rule_levels,
             exclude,
             catalog,
+            max_file_size,
+            configured_paths,
         })
     }
 
@@ -364,7 +392,9 @@ fn ask_the_model(files: &mut [(String, FileResult)], crates: &Crates, catalogs: 
         .expect("the builtin catalog's [model] tables are valid (checked by a test)");
         let mut answers = Vec::new();
         for (index, (path, file)) in files.iter().enumerate() {
-            if file.summary.queries.is_empty() {
+            // An excluded file's items still feed the model; its questions
+            // go unanswered, as its own findings go unreported.
+            if file.excluded || file.summary.queries.is_empty() {
                 continue;
             }
             let queries: Vec<Query> = file
@@ -496,6 +526,9 @@ struct FileJob {
     /// The crate (index into `Outcome::crates`) and module path of the file.
     crate_id: usize,
     module_path: Vec<String>,
+    /// For a target's root file, the manifest entry naming it (see
+    /// [`workspace::TargetRoot::manifest_entry`]).
+    target_entry: Option<std::sync::Arc<str>>,
 }
 
 /// The per-file pass; [`analysis::analyze_file`] except in tests that need
@@ -514,16 +547,26 @@ struct Walk<'a> {
     /// part of the key because a file loaded through `#[path]` by one target
     /// and as `a.rs` by another is two modules with different children.
     claimed: Mutex<HashSet<(PathBuf, PathBuf)>>,
+    /// See [`Options::source_overrides`].
+    source_overrides: &'a std::collections::HashMap<PathBuf, String>,
+    /// Decides which files are not worth parsing.
+    relevance: Relevance,
     /// See [`FileContext::workspace_crates`].
     workspace_crates: Vec<String>,
     outcome: Mutex<Outcome>,
 }
 
-/// Builds the worker pool: `jobs` threads (one per core by default), each
-/// with a [`WORKER_STACK_SIZE`] stack.
+/// The most worker threads a run starts (`--jobs` above it is a usage
+/// error). Files are the unit of work and the pool is CPU-bound, so more
+/// threads than this buys nothing on any machine stallcheck runs on, while
+/// each thread costs start-up time and a stack reservation.
+pub const MAX_JOBS: usize = 256;
+
+/// Builds the worker pool: `jobs` threads (one per core by default, at most
+/// [`MAX_JOBS`]), each with a [`WORKER_STACK_SIZE`] stack.
 pub fn worker_pool(jobs: Option<usize>) -> Result<rayon::ThreadPool, FatalError> {
     rayon::ThreadPoolBuilder::new()
-        .num_threads(jobs.unwrap_or(0))
+        .num_threads(jobs.map_or(0, |jobs| jobs.min(MAX_JOBS)))
         .stack_size(WORKER_STACK_SIZE)
         .thread_name(|index| format!("stallcheck-worker-{index}"))
         .build()
@@ -533,9 +576,10 @@ pub fn worker_pool(jobs: Option<usize>) -> Result<rayon::ThreadPool, FatalError>
 fn analyse(
     discovery: &Discovery,
     settings: &Settings,
-    jobs: Option<usize>,
+    options: &Options,
     analyzer: Analyzer,
 ) -> Result<Outcome, FatalError> {
+    let jobs = options.jobs;
     let (catalogs, package_catalog) = package_catalogs(discovery, settings);
     let mut crates = Crates::default();
     let roots = root_jobs(
@@ -550,12 +594,19 @@ fn analyse(
         catalogs,
         analyzer,
         claimed: Mutex::new(HashSet::new()),
+        source_overrides: &options.source_overrides,
+        relevance: Relevance::new(
+            settings.configured_paths.iter().map(String::as_str),
+            crates.lib_names().iter().map(String::as_str),
+        ),
         workspace_crates: crates.lib_names(),
         outcome: Mutex::new(Outcome {
             crates,
             ..Outcome::default()
         }),
     };
+    // No more threads than files: `--jobs 256` on one file starts one.
+    let jobs = jobs.map(|jobs| discovery.rust_files_at_most(jobs.min(MAX_JOBS)));
     // FIFO scheduling with the largest files first: each idle worker takes
     // the largest file left, so one big file does not finish alone at the end.
     worker_pool(jobs)?.scope_fifo(|scope| {
@@ -630,6 +681,7 @@ fn root_jobs(
                 catalog: 0,
                 crate_id: crates.add("crate", false),
                 module_path: Vec::new(),
+                target_entry: None,
             })
             .collect(),
         Layout::Manifest(manifest) => {
@@ -649,6 +701,7 @@ fn root_jobs(
                         catalog: *catalog,
                         crate_id,
                         module_path: Vec::new(),
+                        target_entry: Some(std::sync::Arc::from(target.manifest_entry.as_str())),
                     });
                 }
             }
@@ -672,8 +725,10 @@ fn visit<'scope>(scope: &rayon::ScopeFifo<'scope>, walk: &'scope Walk<'scope>, j
     if let Some(package_dir) = &job.package_dir
         && !canonical.starts_with(package_dir)
     {
-        // A target whose root file cargo was told is elsewhere (`[lib] path = "../x.rs"`).
-        let message = "file is outside its package's directory; not read".to_string();
+        // A target whose root file cargo was told is elsewhere (`[lib] path = "../x.rs"`),
+        // or a root file that is a symbolic link out of the package.
+        let message = symlink_out_of(&job.file.path, package_dir, walk.root)
+            .unwrap_or_else(|| "file is outside its package's directory; not read".to_string());
         record(
             walk,
             rel_path.clone(),
@@ -754,18 +809,19 @@ fn lint_file(
         span,
         message,
     };
-    let bytes = match std::fs::read(&job.file.path) {
+    if let Some(entry) = &job.target_entry
+        && !job.file.path.exists()
+    {
+        let message = format!("file not found for {entry}");
+        return (None, vec![error(message, None)], Vec::new());
+    }
+    let read = match walk.source_overrides.get(&job.file.path) {
+        Some(text) => Ok(text.clone().into_bytes()),
+        None => read_source(&job.file.path, walk.settings.max_file_size),
+    };
+    let bytes = match read {
         Ok(bytes) => bytes,
-        Err(err) => {
-            return (
-                None,
-                vec![error(
-                    format!("cannot read file: {}", io_reason(&err)),
-                    None,
-                )],
-                Vec::new(),
-            );
-        }
+        Err(message) => return (None, vec![error(message, None)], Vec::new()),
     };
     let lines = bytes.iter().filter(|byte| **byte == b'\n').count()
         + usize::from(!bytes.ends_with(b"\n") && !bytes.is_empty());
@@ -783,6 +839,18 @@ fn lint_file(
             );
         }
     };
+    // A large file none of whose words can reach async code, another file
+    // or the catalog is counted and not parsed (a 10 MB generated table
+    // would otherwise cost 1.4 GB); see `relevance.rs` for why it cannot
+    // matter. Smaller files are parsed anyway: cheap, and a syntax error
+    // in them is still reported.
+    if source.len() >= relevance::MIN_SIZE && !walk.relevance.may_matter(&source) {
+        return (
+            Some(FileResult::unanalysed(lines, job)),
+            Vec::new(),
+            Vec::new(),
+        );
+    }
     let ctx = FileContext {
         rel_path,
         edition: job.edition,
@@ -819,30 +887,14 @@ fn lint_file(
             }
         }
         for decl in &decls {
-            let locations = module_locations(&job.file, decl, &scan.cfg_attr_paths);
-            let mut resolved = false;
-            for location in &locations {
-                if let Ok(file) = resolve_child(location, package_dir, walk.root) {
-                    resolved = true;
-                    children.push(FileJob {
-                        file,
-                        package_dir: Some(package_dir.clone()),
-                        module_path: child_module_path(&job.module_path, decl),
-                        ..job.clone()
-                    });
-                }
-            }
-            if !resolved {
-                let every_candidate = ChildLocation {
-                    candidates: locations
-                        .into_iter()
-                        .flat_map(|location| location.candidates)
-                        .collect(),
-                };
-                if let Err(message) = resolve_child(&every_candidate, package_dir, walk.root) {
-                    errors.push(error(message(&decl.name), Some(decl.span)));
-                }
-            }
+            let (decl_children, decl_errors) =
+                child_jobs(walk, job, package_dir, decl, &scan.cfg_attr_paths);
+            children.extend(decl_children);
+            errors.extend(
+                decl_errors
+                    .into_iter()
+                    .map(|message| error(message, Some(decl.span))),
+            );
         }
     }
     // Most files have no suppression comment: their text goes now.
@@ -864,32 +916,85 @@ fn lint_file(
     )
 }
 
-/// Where a declaration's file may be: for a module without `#[path]` that
-/// has `#[cfg_attr(.., path = "..")]`, each of those paths, then its own
-/// location. Every one that exists is read: each configuration loads one.
+/// A file's bytes, if it is a regular file within `max-file-size`; else
+/// the one-line reason it was not read (a FIFO would block forever).
+fn read_source(path: &Path, max_file_size: u64) -> Result<Vec<u8>, String> {
+    input::read_regular_file(path, max_file_size, "max-file-size").map_err(|not_read| not_read.0)
+}
+
+/// The files of one `mod` declaration to lint next, and the messages of
+/// its problems: every location that leaves the package (a `#[path]`, a
+/// `#[cfg_attr(.., path)]` alternative or a symbolic link) is named, even
+/// when another location exists; a missing file only when none exists.
+fn child_jobs(
+    walk: &Walk<'_>,
+    job: &FileJob,
+    package_dir: &Path,
+    decl: &ModuleDecl,
+    cfg_attr_paths: &[(ModuleDecl, Vec<String>)],
+) -> (Vec<FileJob>, Vec<String>) {
+    let locations = module_locations(&job.file, decl, cfg_attr_paths);
+    let mut children = Vec::new();
+    let mut errors = Vec::new();
+    for (location, via) in &locations {
+        match resolve_child(location, via, package_dir, walk.root) {
+            Ok(file) => children.push(FileJob {
+                file,
+                package_dir: Some(package_dir.to_path_buf()),
+                module_path: child_module_path(&job.module_path, decl),
+                target_entry: None,
+                ..job.clone()
+            }),
+            Err(ChildError::Outside(message)) => errors.push(message(&decl.name)),
+            Err(ChildError::Missing(_)) => {}
+        }
+    }
+    if children.is_empty() && errors.is_empty() {
+        let every_candidate = ChildLocation {
+            candidates: locations
+                .into_iter()
+                .flat_map(|(location, _)| location.candidates)
+                .collect(),
+        };
+        if let Err(ChildError::Missing(message) | ChildError::Outside(message)) =
+            resolve_child(&every_candidate, "`#[path]`", package_dir, walk.root)
+        {
+            errors.push(message(&decl.name));
+        }
+    }
+    (children, errors)
+}
+
+/// Where a declaration's file may be, each with the attribute that put it
+/// there: for a module without `#[path]` that has `#[cfg_attr(.., path =
+/// "..")]`, each of those paths, then its own location. Every one that
+/// exists is read: each configuration loads one.
 fn module_locations(
     parent: &ModuleFile,
     decl: &ModuleDecl,
     cfg_attr_paths: &[(ModuleDecl, Vec<String>)],
-) -> Vec<ChildLocation> {
+) -> Vec<(ChildLocation, &'static str)> {
     let alternatives = cfg_attr_paths
         .iter()
         .filter(|_| decl.path_attr.is_none())
         .find(|(known, _)| known.name == decl.name && known.inline_parents == decl.inline_parents)
         .map_or(&[][..], |(_, paths)| paths.as_slice());
-    let mut locations: Vec<ChildLocation> = alternatives
+    let mut locations: Vec<(ChildLocation, &'static str)> = alternatives
         .iter()
         .map(|path| {
             let with_path = ModuleDecl {
                 path_attr: Some(path.clone()),
                 ..decl.clone()
             };
-            workspace::child_module_location(parent, &with_path)
+            (
+                workspace::child_module_location(parent, &with_path),
+                "`#[cfg_attr(.., path)]`",
+            )
         })
         .collect();
     // The plain location too: it is what configurations without a matching
     // `cfg_attr` load (a missing one is an error only if nothing else exists).
-    locations.push(workspace::child_module_location(parent, decl));
+    locations.push((workspace::child_module_location(parent, decl), "`#[path]`"));
     locations
 }
 
@@ -906,22 +1011,35 @@ fn same_module(a: &ModuleDecl, b: &ModuleDecl) -> bool {
     a.name == b.name && a.path_attr == b.path_attr && a.inline_parents == b.inline_parents
 }
 
+/// A message about module `name`, given the name.
 type ModuleError = Box<dyn Fn(&str) -> String>;
 
-/// Picks the first candidate that exists, refusing any that leaves the package.
+enum ChildError {
+    /// A candidate leaves the package: never read.
+    Outside(ModuleError),
+    /// No candidate exists.
+    Missing(ModuleError),
+}
+
+/// Picks the first candidate that exists, refusing any that leaves the
+/// package; `via` names the attribute that chose the location.
 fn resolve_child(
     location: &ChildLocation,
+    via: &'static str,
     package_dir: &Path,
     root: &Path,
-) -> Result<ModuleFile, ModuleError> {
+) -> Result<ModuleFile, ChildError> {
     for candidate in &location.candidates {
-        if !is_inside(&candidate.path, package_dir) {
+        if !workspace::normalize_lexically(&candidate.path).starts_with(package_dir) {
             let shown = relative_path(root, &candidate.path);
-            return Err(Box::new(move |name| {
-                format!(
-                    "`#[path]` of module `{name}` points outside the package (`{shown}`); not read"
-                )
-            }));
+            return Err(ChildError::Outside(Box::new(move |name| {
+                format!("{via} of module `{name}` points outside the package (`{shown}`); not read")
+            })));
+        }
+        if let Some(reason) = symlink_out_of(&candidate.path, package_dir, root) {
+            return Err(ChildError::Outside(Box::new(move |name| {
+                format!("module `{name}`: {reason}")
+            })));
         }
         if candidate.path.exists() {
             return Ok(candidate.clone());
@@ -933,22 +1051,33 @@ fn resolve_child(
         .map(|candidate| format!("`{}`", relative_path(root, &candidate.path)))
         .collect();
     let tried = tried.join(" or ");
-    Err(Box::new(move |name| {
+    Err(ChildError::Missing(Box::new(move |name| {
         format!("file not found for module `{name}`: looked for {tried}")
-    }))
+    })))
 }
 
-/// Lexically inside the package directory, and still inside once symbolic
-/// links are resolved (a link must not smuggle in a file from elsewhere).
-fn is_inside(path: &Path, package_dir: &Path) -> bool {
+/// When `path` (lexically inside the package) is, or goes through, a
+/// symbolic link to a place outside it: says so, naming link and target.
+fn symlink_out_of(path: &Path, package_dir: &Path, root: &Path) -> Option<String> {
     if !workspace::normalize_lexically(path).starts_with(package_dir) {
-        return false;
+        // Outside by its own spelling, not through a link.
+        return None;
     }
-    match path.canonicalize() {
-        Ok(real) => real.starts_with(package_dir),
-        // Not there (or a link loop): reading it will report the problem.
-        Err(_) => true,
+    // Not there (or a link loop): reading it will report the problem.
+    let real = path.canonicalize().ok()?;
+    if real.starts_with(package_dir) {
+        return None;
     }
+    let link = relative_path(root, path);
+    let target = real.display();
+    let is_link = std::fs::symlink_metadata(path).is_ok_and(|meta| meta.file_type().is_symlink());
+    Some(if is_link {
+        format!("`{link}` is a symbolic link to `{target}`, outside the package; not read")
+    } else {
+        format!(
+            "`{link}` leads through a symbolic link to `{target}`, outside the package; not read"
+        )
+    })
 }
 
 /// `path` relative to `root`, `/`-separated; the full path when outside.
@@ -1049,11 +1178,15 @@ mod tests {
     #[test]
     fn a_panicking_analyzer_becomes_an_error_for_that_file_only() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("boom.rs"), "fn boom() {}\n").unwrap();
-        std::fs::write(dir.path().join("fine.rs"), "fn fine() {}\n").unwrap();
+        std::fs::write(dir.path().join("boom.rs"), "async fn boom() {}\n").unwrap();
+        std::fs::write(dir.path().join("fine.rs"), "async fn fine() {}\n").unwrap();
         let discovery = workspace::discover(dir.path()).unwrap();
         let settings = Settings::new(&discovery.root, &Options::default(), None).unwrap();
-        let outcome = analyse(&discovery, &settings, Some(2), panics_on_boom).unwrap();
+        let options = Options {
+            jobs: Some(2),
+            ..Options::default()
+        };
+        let outcome = analyse(&discovery, &settings, &options, panics_on_boom).unwrap();
         assert_eq!(outcome.paths, ["fine.rs"]);
         let [error] = outcome.errors.as_slice() else {
             panic!("{:?}", outcome.errors)

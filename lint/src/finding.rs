@@ -140,6 +140,26 @@ pub struct Fix {
     /// What the fix does, one line (`replace with `tokio::time::sleep(..).await``).
     pub description: String,
     pub edits: Vec<Edit>,
+    /// Whether plain `--fix` applies it (decided by `fix_safety::classify`).
+    pub safety: FixSafety,
+}
+
+/// ruff's applicability: a safe fix keeps the program's behaviour, an
+/// unsafe one may change it (applied only with `--unsafe-fixes`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FixSafety {
+    Safe,
+    /// Why it may change behaviour, one lowercase line.
+    Unsafe(String),
+}
+
+impl FixSafety {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            FixSafety::Safe => "safe",
+            FixSafety::Unsafe(_) => "unsafe",
+        }
+    }
 }
 
 /// Replace the text in `span` with `replacement`.

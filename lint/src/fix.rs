@@ -7,15 +7,21 @@
 //! the file is left untouched and an input error names it. Nothing is
 //! written for `--diff`: the change is shown as a git-style unified diff.
 //!
-//! CONTRACT: `plan(root, findings) -> Plan` reads files (relative to `root`)
-//! and writes nothing; `FileFix::write` and `FileFix::diff` are the two
-//! ways to use its outcome.
+//! Fixes are safe or unsafe, as ruff has them (`fix_safety::classify`):
+//! plain `--fix` applies the safe ones, `--unsafe-fixes` the others too.
+//! Before anything is written the caller re-analyses the fixed text (the
+//! driver reads it in place of the file) and `fix_safety::refuse_new_hazards`
+//! drops a file whose rewrite would create a new hazard.
+//!
+//! CONTRACT: `plan(root, findings, unsafe_fixes) -> Plan` reads files
+//! (relative to `root`) and writes nothing; `FileFix::write` and
+//! `FileFix::diff` are the two ways to use its outcome.
 
 use std::collections::BTreeMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use crate::finding::{Finding, Fix, InputError, Span};
+use crate::finding::{Finding, Fix, FixSafety, InputError, Span};
 use crate::workspace::io_reason;
 
 /// The fixed text of one file.
@@ -47,11 +53,14 @@ impl Plan {
     }
 }
 
-/// Reads each file that has findings with a fix and computes its fixed text.
-pub fn plan(root: &Path, findings: &[Finding]) -> Plan {
+/// Reads each file that has findings with a fix and computes its fixed
+/// text; unsafe fixes only when `unsafe_fixes`.
+pub fn plan(root: &Path, findings: &[Finding], unsafe_fixes: bool) -> Plan {
     let mut by_path: BTreeMap<&str, Vec<&Fix>> = BTreeMap::new();
     for finding in findings {
-        if let Some(fix) = &finding.fix {
+        if let Some(fix) = &finding.fix
+            && (unsafe_fixes || fix.safety == FixSafety::Safe)
+        {
             by_path.entry(&finding.path).or_default().push(fix);
         }
     }
@@ -219,6 +228,7 @@ mod tests {
         Fix {
             description: String::new(),
             edits,
+            safety: FixSafety::Safe,
         }
     }
 

@@ -3,7 +3,8 @@
 //! PATH is a crate or workspace directory, a `Cargo.toml`, a directory of `.rs`
 //! files without a manifest, or one `.rs` file. With a manifest, packages and
 //! targets come from `cargo metadata --no-deps` (which never runs build scripts
-//! or proc macros) and each target's module tree is walked from its root file
+//! or proc macros), started from a neutral directory so that the target's
+//! `rust-toolchain.toml` and `.cargo/config.toml` are not honoured, and each target's module tree is walked from its root file
 //! by the driver, with [`child_module_location`] deciding where `mod a;` lives.
 //! Without a manifest, every `.rs` file under PATH is linted, honouring
 //! `.gitignore`.
@@ -67,6 +68,10 @@ pub struct TargetRoot {
     pub is_lib: bool,
     /// The target's crate name (`-` replaced by `_`).
     pub crate_name: String,
+    /// The manifest entry the target comes from (``the `[[example]]` named
+    /// `demo` in the Cargo.toml of package `app` ``), to name it when its
+    /// file is missing.
+    pub manifest_entry: String,
 }
 
 /// Finds what PATH designates. Errors are one line and name the problem.
@@ -96,6 +101,13 @@ pub fn discover(path: &Path) -> Result<Discovery, FatalError> {
         .file_name()
         .is_some_and(|name| name == "Cargo.toml")
     {
+        // cargo would wait forever on a FIFO named `Cargo.toml`.
+        if !metadata.is_file() {
+            return Err(FatalError(format!(
+                "`{}` is not a regular file",
+                path.display()
+            )));
+        }
         return discover_manifest(&canonical);
     }
     if canonical.extension().is_some_and(|ext| ext == "rs") {
@@ -129,8 +141,25 @@ fn discover_loose_dir(shown: &Path, dir: &Path) -> Result<Discovery, FatalError>
         }
     }
     if files.is_empty() {
+        // The same walk with only the git ignore rules off.
+        let ignored = ignore::WalkBuilder::new(dir)
+            .require_git(false)
+            .git_ignore(false)
+            .git_global(false)
+            .git_exclude(false)
+            .build()
+            .flatten()
+            .any(|entry| {
+                entry.file_type().is_some_and(|kind| kind.is_file())
+                    && entry.path().extension().is_some_and(|ext| ext == "rs")
+            });
+        let why = if ignored {
+            "no Cargo.toml, and every .rs file is ignored by .gitignore"
+        } else {
+            "no Cargo.toml and no .rs file"
+        };
         return Err(FatalError(format!(
-            "no Rust source found in `{}` (no Cargo.toml and no .rs file)",
+            "no Rust source found in `{}` ({why})",
             shown.display()
         )));
     }
@@ -141,10 +170,40 @@ fn discover_loose_dir(shown: &Path, dir: &Path) -> Result<Discovery, FatalError>
     })
 }
 
+impl Discovery {
+    /// How many `.rs` files the run may read, counted up to `limit` (a
+    /// bound for the worker count: idle rayon workers keep searching each
+    /// other's queues, so threads beyond the files cost time for nothing).
+    /// A manifest's module trees are only known while they are walked, so
+    /// its packages' `.rs` files stand in for them, `.gitignore` honoured.
+    pub fn rust_files_at_most(&self, limit: usize) -> usize {
+        let dirs: Vec<&Path> = match &self.layout {
+            Layout::Loose(files) => return files.len().min(limit),
+            Layout::Manifest(manifest) => manifest
+                .packages
+                .iter()
+                .map(|package| package.dir.as_path())
+                .collect(),
+        };
+        let mut count = 0;
+        for dir in dirs {
+            let entries = ignore::WalkBuilder::new(dir).require_git(false).build();
+            for entry in entries.flatten() {
+                let is_file = entry.file_type().is_some_and(|kind| kind.is_file());
+                if is_file && entry.path().extension().is_some_and(|ext| ext == "rs") {
+                    count += 1;
+                    if count >= limit {
+                        return limit;
+                    }
+                }
+            }
+        }
+        count.max(1)
+    }
+}
+
 fn discover_manifest(manifest: &Path) -> Result<Discovery, FatalError> {
-    let metadata = MetadataCommand::new()
-        .manifest_path(manifest)
-        .no_deps()
+    let metadata = neutral_metadata_command(manifest)?
         .exec()
         .map_err(|err| FatalError(metadata_error(manifest, err)))?;
     let root = manifest.parent().map(Path::to_path_buf).unwrap_or_default();
@@ -205,11 +264,20 @@ fn package_targets(package: &Package) -> PackageTargets {
                 .any(|kind| matches!(kind, TargetKind::Test | TargetKind::Bench));
             let is_code = target.kind.iter().any(is_linted_kind);
             (is_code || is_test).then(|| TargetRoot {
-                root_file: canonical_or_same(target.src_path.as_std_path()),
+                // As the manifest names it, links not followed: a root
+                // file that is a symbolic link out of the package is then
+                // named as one (the driver resolves links when it checks).
+                root_file: normalize_lexically(target.src_path.as_std_path()),
                 edition: Edition::parse(target.edition.as_str()).unwrap_or(Edition::E2024),
                 is_test,
                 is_lib: target.kind.iter().any(is_lib_kind),
                 crate_name: target.name.replace('-', "_"),
+                manifest_entry: format!(
+                    "the `{}` named `{}` in the Cargo.toml of package `{}`",
+                    manifest_table(&target.kind),
+                    target.name,
+                    package.name
+                ),
             })
         })
         .collect();
@@ -225,6 +293,17 @@ fn package_targets(package: &Package) -> PackageTargets {
         runtime: runtime_of(package),
         tokio_features: tokio_features(package),
         targets,
+    }
+}
+
+/// The manifest table that declares a target of these kinds.
+fn manifest_table(kinds: &[TargetKind]) -> &'static str {
+    match kinds.first() {
+        Some(TargetKind::Bin) => "[[bin]]",
+        Some(TargetKind::Example) => "[[example]]",
+        Some(TargetKind::Test) => "[[test]]",
+        Some(TargetKind::Bench) => "[[bench]]",
+        _ => "[lib]",
     }
 }
 
@@ -293,25 +372,83 @@ pub fn tokio_features(package: &Package) -> Vec<String> {
     features
 }
 
-/// Turns `cargo metadata`'s multi-line stderr into one line naming the problem.
+/// The directory cargo is started in. rustup picks the toolchain from
+/// `rust-toolchain(.toml)` in the working directory and its parents, and
+/// cargo reads `.cargo/config.toml` (`[build] rustc`, `rustc-wrapper`,
+/// `[env]`, runners...) from the same places, never from the manifest's
+/// directory: starting cargo in the target would let the target choose
+/// what runs. The filesystem root is writable by its owner only, so
+/// neither a target nor another local user can put such files there.
+#[cfg(unix)]
+const NEUTRAL_DIR: &str = "/";
+#[cfg(not(unix))]
+const NEUTRAL_DIR: &str = "\\";
+
+/// `cargo metadata --no-deps` for `manifest`, set up so that nothing the
+/// target chose can run (see ARCHITECTURE.md, "never executes target code").
+fn neutral_metadata_command(manifest: &Path) -> Result<MetadataCommand, FatalError> {
+    let mut command = MetadataCommand::new();
+    command
+        .cargo_path(trusted_cargo()?)
+        .current_dir(NEUTRAL_DIR)
+        .manifest_path(manifest)
+        .no_deps()
+        // rustup and cargo print a stack trace under `RUST_BACKTRACE`; the
+        // error is summarised in one line anyway.
+        .env("RUST_BACKTRACE", "0")
+        .env("RUST_LIB_BACKTRACE", "0");
+    Ok(command)
+}
+
+/// The cargo the user would run from a neutral place: `$CARGO` when it is
+/// an absolute path (cargo sets it for `cargo stallcheck`), else the first
+/// `cargo` on the absolute entries of `PATH`. A relative entry (`.`) is
+/// skipped: it would name a program inside whatever directory the user
+/// happens to stand in, which may be the target.
+fn trusted_cargo() -> Result<PathBuf, FatalError> {
+    if let Some(cargo) = std::env::var_os("CARGO").map(PathBuf::from)
+        && cargo.is_absolute()
+    {
+        return Ok(cargo);
+    }
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .filter(|dir| dir.is_absolute())
+        .map(|dir| dir.join(format!("cargo{}", std::env::consts::EXE_SUFFIX)))
+        .find(|candidate| candidate.is_file())
+        .ok_or_else(|| {
+            FatalError(
+                "cannot find `cargo` on the absolute entries of PATH (needed for `cargo metadata`; install it with rustup)"
+                    .to_string(),
+            )
+        })
+}
+
+/// Turns `cargo metadata`'s (or rustup's) multi-line stderr into one line
+/// naming the problem; stack traces and their frames are dropped.
 fn metadata_error(manifest: &Path, err: cargo_metadata::Error) -> String {
     match err {
         cargo_metadata::Error::CargoMetadata { stderr } => {
             let lines: Vec<&str> = stderr
                 .lines()
                 .map(str::trim)
+                .take_while(|line| !line.starts_with("Stack backtrace"))
                 .filter(|line| !line.is_empty() && *line != "Caused by:")
                 .collect();
             let first = lines
                 .first()
                 .map(|line| line.trim_start_matches("error: "))
                 .unwrap_or("unknown error");
+            // rustup's own failures (a toolchain that is not installed) are
+            // not about the manifest.
+            let what = if first.contains("toolchain") {
+                "cannot run `cargo metadata` for"
+            } else {
+                "cannot read the manifest"
+            };
             match lines.get(1) {
-                Some(cause) => format!(
-                    "cannot read the manifest `{}`: {first}: {cause}",
-                    manifest.display()
-                ),
-                None => format!("cannot read the manifest `{}`: {first}", manifest.display()),
+                Some(cause) => format!("{what} `{}`: {first}: {cause}", manifest.display()),
+                None => format!("{what} `{}`: {first}", manifest.display()),
             }
         }
         cargo_metadata::Error::Io(io) => {
@@ -426,7 +563,10 @@ pub fn normalize_lexically(path: &Path) -> PathBuf {
         match component {
             Component::CurDir => {}
             Component::ParentDir => {
-                if !out.pop() {
+                // `/..` is `/`, as the OS has it; a relative path keeps
+                // its leading `..`s.
+                let at_root = out.has_root() && out.parent().is_none();
+                if !at_root && !out.pop() {
                     out.push("..");
                 }
             }
@@ -812,6 +952,18 @@ mod tests {
                 ("/p/src/type/ref.rs", "/p/src/type/ref"),
                 ("/p/src/type/ref/mod.rs", "/p/src/type/ref"),
             ],
+        );
+    }
+
+    #[test]
+    fn parent_directories_past_the_root_stay_at_the_root() {
+        assert_eq!(
+            normalize_lexically(Path::new("/p/src/../../../../../etc/passwd")),
+            PathBuf::from("/etc/passwd")
+        );
+        assert_eq!(
+            normalize_lexically(Path::new("a/../../b")),
+            PathBuf::from("../b")
         );
     }
 

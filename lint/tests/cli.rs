@@ -345,8 +345,9 @@ fn empty_file_is_fine() {
     assert_eq!(json(&run)["summary"]["files"], 1);
 }
 
+/// Over the default `max-file-size` (8 MiB), so the limit is raised.
 #[test]
-fn ten_megabyte_generated_file_is_linted() {
+fn ten_megabyte_generated_file_is_linted_when_the_limit_allows_it() {
     let mut source = String::with_capacity(10 * 1024 * 1024 + 100);
     let mut index = 0;
     while source.len() < 10 * 1024 * 1024 {
@@ -356,7 +357,10 @@ fn ten_megabyte_generated_file_is_linted() {
         index += 1;
     }
     source.push_str(std::str::from_utf8(ONLY_WARNING).unwrap());
-    let dir = tree(&[("generated.rs", source.as_bytes())]);
+    let dir = tree(&[
+        ("generated.rs", source.as_bytes()),
+        ("stallcheck.toml", b"max-file-size = \"16 MiB\"\n"),
+    ]);
     let run = stallcheck(&["--format", "json"], dir.path());
     assert_no_panic(&run);
     assert_eq!(rules_found(&run), ["blocking-sleep"]);

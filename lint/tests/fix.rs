@@ -135,7 +135,7 @@ fn fixing_the_fixtures_removes_exactly_the_findings_that_had_a_fix() {
         .collect();
     let original = sources(dir.path());
 
-    let diff = stallcheck(&["--fix", "--diff"], dir.path());
+    let diff = stallcheck(&["--fix", "--unsafe-fixes", "--diff"], dir.path());
     assert_eq!(sources(dir.path()), original, "--diff must write nothing");
     assert_eq!(diff.stdout.matches("\n+++ b/").count(), fixed_paths.len());
     for path in &fixed_paths {
@@ -165,7 +165,7 @@ fn fixing_the_fixtures_removes_exactly_the_findings_that_had_a_fix() {
         diff.stderr
     );
 
-    let fix = stallcheck(&["--fix"], dir.path());
+    let fix = stallcheck(&["--fix", "--unsafe-fixes"], dir.path());
     assert_eq!(fix.code, 1, "warnings remain: {}", fix.stderr);
     assert!(
         fix.stderr.contains(&format!("fixed {counts}")),
@@ -372,6 +372,7 @@ fn only_reported_findings_are_fixed() {
     let fix = stallcheck(
         &[
             "--fix",
+            "--unsafe-fixes",
             "--baseline",
             baseline,
             "--skip-rule",
@@ -425,7 +426,7 @@ fn diff_of_a_sample_crate() {
         ("src/lib.rs", SAMPLE_LIB),
         ("src/store.rs", SAMPLE_STORE),
     ]);
-    let run = stallcheck(&["--fix", "--diff"], dir.path());
+    let run = stallcheck(&["--fix", "--unsafe-fixes", "--diff"], dir.path());
     // The findings are still there: nothing was written.
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert_eq!(
@@ -433,8 +434,15 @@ fn diff_of_a_sample_crate() {
         "stallcheck: would fix 4 findings in 2 files (nothing written)\n"
     );
     insta::assert_snapshot!(run.stdout);
+    // Without `--unsafe-fixes`, the sleep (outside `#[tokio::main]`) stays.
+    let safe_only = stallcheck(&["--fix", "--diff"], dir.path());
+    assert_eq!(
+        safe_only.stderr,
+        "stallcheck: would fix 3 findings in 2 files (nothing written)\n"
+    );
 
-    // Human output marks the same four findings, and only them.
+    // Human output marks the same four findings, and only them: three
+    // safe `tokio::fs` rewrites and the unsafe sleep.
     let human = stallcheck(&["--color", "never"], dir.path());
     assert_eq!(human.stdout.matches("warning[blocking-fs]").count(), 4);
     assert_eq!(
@@ -442,7 +450,16 @@ fn diff_of_a_sample_crate() {
             .stdout
             .matches("= help: fix available: run with `--fix`")
             .count(),
-        4,
+        3,
+        "{}",
+        human.stdout
+    );
+    assert_eq!(
+        human
+            .stdout
+            .matches("= help: unsafe fix available with `--fix --unsafe-fixes`: `tokio::time::sleep` panics on a runtime built without `enable_time()` or under another executor, and this code is not known to run on a runtime with timers (a `#[tokio::main]`/`#[tokio::test]` function, or an async block of a function whose runtime builders enable them)")
+            .count(),
+        1,
         "{}",
         human.stdout
     );
@@ -453,6 +470,8 @@ fn diff_of_a_sample_crate() {
         found[0]["fix"],
         serde_json::json!({
             "description": "replace with `tokio::time::sleep(..).await`",
+            "safety": "unsafe",
+            "unsafe_reason": "`tokio::time::sleep` panics on a runtime built without `enable_time()` or under another executor, and this code is not known to run on a runtime with timers (a `#[tokio::main]`/`#[tokio::test]` function, or an async block of a function whose runtime builders enable them)",
             "edits": [
                 {
                     "line": 8, "column": 5, "end_line": 8, "end_column": 23,
@@ -465,4 +484,154 @@ fn diff_of_a_sample_crate() {
             ],
         })
     );
+}
+
+const SLEEP_IN_ENTRY_POINT_AND_HELPER: &str = "\
+use std::time::Duration;
+
+#[tokio::main]
+async fn main() {
+    std::thread::sleep(Duration::from_millis(1));
+    helper().await;
+}
+
+async fn helper() {
+    std::thread::sleep(Duration::from_millis(1));
+}
+";
+
+const TOKIO_MAIN_TIME: &str =
+    r#"tokio = { version = "1", features = ["macros", "rt-multi-thread", "time"] }"#;
+
+#[test]
+fn a_sleep_fix_is_safe_only_inside_a_tokio_entry_point() {
+    let dir = tree(&[
+        ("Cargo.toml", &manifest("sample", TOKIO_MAIN_TIME)),
+        ("src/main.rs", SLEEP_IN_ENTRY_POINT_AND_HELPER),
+    ]);
+    let found = findings(dir.path(), &[]);
+    let safety: Vec<(u64, &str)> = found
+        .iter()
+        .map(|finding| {
+            (
+                finding["line"].as_u64().unwrap(),
+                finding["fix"]["safety"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(safety, [(5, "safe"), (10, "unsafe")]);
+    let sarif = json(&stallcheck(&["--format", "sarif"], dir.path()));
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    let sarif_safety: Vec<&str> = results
+        .iter()
+        .map(|result| result["properties"]["fixSafety"].as_str().unwrap())
+        .collect();
+    assert_eq!(sarif_safety, ["safe", "unsafe"]);
+
+    let fix = stallcheck(&["--fix"], dir.path());
+    assert!(
+        fix.stderr.contains("fixed 1 finding in 1 file"),
+        "{}",
+        fix.stderr
+    );
+    let text = &sources(dir.path())["src/main.rs"];
+    assert!(
+        text.contains("async fn main() {\n    tokio::time::sleep(Duration::from_millis(1)).await;"),
+        "{text}"
+    );
+    assert!(
+        text.contains("async fn helper() {\n    std::thread::sleep("),
+        "{text}"
+    );
+
+    let unsafe_fix = stallcheck(&["--fix", "--unsafe-fixes"], dir.path());
+    assert!(
+        unsafe_fix.stderr.contains("fixed 1 finding in 1 file"),
+        "{}",
+        unsafe_fix.stderr
+    );
+    assert!(!sources(dir.path())["src/main.rs"].contains("std::thread::sleep"));
+}
+
+const SLEEP_UNDER_A_GUARD: &str = "\
+use std::sync::Mutex;
+use std::time::Duration;
+
+pub async fn hold(counter: &Mutex<u32>) {
+    let guard = counter.lock().unwrap();
+    std::thread::sleep(Duration::from_millis(1));
+    drop(guard);
+}
+";
+
+#[test]
+fn a_rewrite_that_would_hold_a_lock_across_its_await_is_not_written() {
+    let dir = tree(&[
+        ("Cargo.toml", &manifest("sample", TOKIO_FS_TIME)),
+        ("src/lib.rs", SLEEP_UNDER_A_GUARD),
+    ]);
+    let before = findings(dir.path(), &[]);
+    assert!(
+        !before
+            .iter()
+            .any(|finding| finding["rule"] == "lock-held-across-await"),
+        "{before:?}"
+    );
+    let fix = stallcheck(&["--fix", "--unsafe-fixes", "--color", "never"], dir.path());
+    assert_eq!(sources(dir.path())["src/lib.rs"], SLEEP_UNDER_A_GUARD);
+    assert!(
+        fix.stderr.contains("fixed 0 findings in 0 files"),
+        "{}",
+        fix.stderr
+    );
+    assert!(
+        fix.stdout.contains("error: not fixed: the rewrite would hold a lock across an `.await` (a new `lock-held-across-await` at 5:25); left unchanged\n--> src/lib.rs"),
+        "{}",
+        fix.stdout
+    );
+    assert!(
+        fix.stdout.contains("warning[blocking-sleep]"),
+        "{}",
+        fix.stdout
+    );
+}
+
+const SLEEP_UNDER_BUILDERS: &str = "\
+use std::time::Duration;
+
+pub fn with_timers() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        std::thread::sleep(Duration::from_millis(1));
+    });
+}
+
+pub fn without_timers() {
+    let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    runtime.block_on(async {
+        std::thread::sleep(Duration::from_millis(1));
+    });
+}
+";
+
+#[test]
+fn a_sleep_fix_is_safe_in_an_async_block_of_a_runtime_built_with_timers() {
+    let dir = tree(&[
+        ("Cargo.toml", &manifest("sample", TOKIO_MAIN_TIME)),
+        ("src/lib.rs", SLEEP_UNDER_BUILDERS),
+    ]);
+    let found = findings(dir.path(), &["--rule", "blocking-sleep"]);
+    let safety: Vec<(u64, &str)> = found
+        .iter()
+        .map(|finding| {
+            (
+                finding["line"].as_u64().unwrap(),
+                finding["fix"]["safety"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(safety, [(9, "safe"), (16, "unsafe")]);
 }

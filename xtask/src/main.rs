@@ -6,6 +6,7 @@ mod audit;
 mod bench;
 mod ci;
 mod harness;
+mod mutate;
 mod provision;
 
 use std::process::ExitCode;
@@ -29,6 +30,8 @@ enum Task {
     Bench(bench::Args),
     /// Everything CI checks (formatting, clippy, fixtures, the test suite, the audit), after installing what the tests need (redis-server, rustfmt, clippy) where it may
     Ci(ci::Args),
+    /// A long run of the linter's mutation property test (release mode)
+    Mutate(mutate::Args),
 }
 
 fn main() -> ExitCode {
@@ -38,6 +41,7 @@ fn main() -> ExitCode {
         Task::Harness(args) => harness::run(args),
         Task::Bench(args) => bench::run(args),
         Task::Ci(args) => ci::run(args),
+        Task::Mutate(args) => mutate::run(args),
     };
     match outcome {
         Ok(code) => code,

@@ -17,7 +17,7 @@ use annotate_snippets::{AnnotationKind, Group, Level, Origin, Renderer, Snippet}
 
 use super::{RenderOptions, SourceLookup, counts};
 use crate::driver::Report;
-use crate::finding::{Finding, InputError, Severity, Span};
+use crate::finding::{Finding, FixSafety, InputError, Severity, Span};
 
 pub fn render(report: &Report, options: RenderOptions, sources: SourceLookup<'_>) -> String {
     let renderer = if options.color {
@@ -31,7 +31,9 @@ pub fn render(report: &Report, options: RenderOptions, sources: SourceLookup<'_>
     };
     let mut out = String::new();
     for error in &report.errors {
-        let source = cache.get(&error.path);
+        // Without a span no source line is shown: the file is not read
+        // again (it may be the FIFO or oversized file the error is about).
+        let source = error.span.and_then(|_| cache.get(&error.path));
         push_block(
             &mut out,
             &renderer.render(&[input_error_group(error, source.as_deref())]),
@@ -56,19 +58,53 @@ fn push_block(out: &mut String, block: &str) {
     out.push_str("\n\n");
 }
 
-/// Reads each file at most once per render.
+/// Reads each file at most once per render and indexes its lines once, so
+/// rendering costs the findings plus the file sizes, never their product.
 struct SourceCache<'a> {
     lookup: SourceLookup<'a>,
-    files: HashMap<String, Option<std::rc::Rc<str>>>,
+    files: HashMap<String, Option<std::rc::Rc<SourceText>>>,
 }
 
 impl SourceCache<'_> {
-    fn get(&mut self, path: &str) -> Option<std::rc::Rc<str>> {
+    fn get(&mut self, path: &str) -> Option<std::rc::Rc<SourceText>> {
         let lookup = self.lookup;
         self.files
             .entry(path.to_string())
-            .or_insert_with(|| lookup(path).map(std::rc::Rc::from))
+            .or_insert_with(|| lookup(path).map(|text| std::rc::Rc::new(SourceText::new(text))))
             .clone()
+    }
+}
+
+/// A file's text and where each of its lines starts.
+struct SourceText {
+    text: String,
+    /// Byte offsets of line starts; line 1 starts after a byte-order mark,
+    /// which syn skips, so that columns on line 1 mean the same as elsewhere.
+    line_starts: Vec<usize>,
+}
+
+impl SourceText {
+    fn new(text: String) -> SourceText {
+        let first = if text.starts_with('\u{feff}') { 3 } else { 0 };
+        let line_starts = std::iter::once(first)
+            .chain(text.match_indices('\n').map(|(at, _)| at + 1))
+            .filter(|start| *start < text.len() || *start == first)
+            .collect();
+        SourceText { text, line_starts }
+    }
+
+    /// Lines `first..=last` (1-based), each with its line ending.
+    fn lines(&self, first: usize, last: usize) -> Option<Vec<&str>> {
+        let start = *self.line_starts.get(first.checked_sub(1)?)?;
+        if last > self.line_starts.len() {
+            return None;
+        }
+        let end = self
+            .line_starts
+            .get(last)
+            .copied()
+            .unwrap_or(self.text.len());
+        Some(self.text[start..end].split_inclusive('\n').collect())
     }
 }
 
@@ -80,7 +116,7 @@ fn level(severity: Severity) -> Level<'static> {
     }
 }
 
-fn finding_groups<'a>(finding: &'a Finding, source: Option<&'a str>) -> Vec<Group<'a>> {
+fn finding_groups<'a>(finding: &'a Finding, source: Option<&'a SourceText>) -> Vec<Group<'a>> {
     let title = level(finding.severity)
         .primary_title(finding.message.as_str())
         .id(finding.rule);
@@ -98,8 +134,16 @@ fn finding_groups<'a>(finding: &'a Finding, source: Option<&'a str>) -> Vec<Grou
     if !finding.help.is_empty() {
         group = group.element(Level::HELP.message(finding.help.as_str()));
     }
-    if finding.fix.is_some() {
-        group = group.element(Level::HELP.message("fix available: run with `--fix`"));
+    match finding.fix.as_ref().map(|fix| &fix.safety) {
+        Some(FixSafety::Safe) => {
+            group = group.element(Level::HELP.message("fix available: run with `--fix`"));
+        }
+        Some(FixSafety::Unsafe(reason)) => {
+            group = group.element(Level::HELP.message(format!(
+                "unsafe fix available with `--fix --unsafe-fixes`: {reason}"
+            )));
+        }
+        None => {}
     }
     for note in &finding.notes {
         group = group.element(Level::NOTE.message(note.as_str()));
@@ -107,7 +151,7 @@ fn finding_groups<'a>(finding: &'a Finding, source: Option<&'a str>) -> Vec<Grou
     vec![group]
 }
 
-fn input_error_group<'a>(error: &'a InputError, source: Option<&'a str>) -> Group<'a> {
+fn input_error_group<'a>(error: &'a InputError, source: Option<&'a SourceText>) -> Group<'a> {
     let title = Level::ERROR.primary_title(error.message.as_str());
     match error.span {
         Some(span) => match source.and_then(|source| excerpt(source, &error.path, &[(span, None)]))
@@ -127,7 +171,7 @@ fn origin(path: &str, span: Span) -> Origin<'_> {
 /// annotation and the others as labelled context; `None` when a span does
 /// not fit the text (the file changed since it was analysed).
 fn excerpt<'a>(
-    source: &'a str,
+    source: &'a SourceText,
     path: &'a str,
     spans: &[(Span, Option<&'a str>)],
 ) -> Option<Snippet<'a, annotate_snippets::Annotation<'a>>> {
@@ -136,11 +180,7 @@ fn excerpt<'a>(
         .iter()
         .map(|(span, _)| span.end_line.max(span.line))
         .max()?;
-    let lines: Vec<&str> = source
-        .split_inclusive('\n')
-        .skip(first_line.checked_sub(1)?)
-        .take(last_line - first_line + 1)
-        .collect();
+    let lines = source.lines(first_line, last_line)?;
     if lines.len() != last_line - first_line + 1 {
         return None;
     }

@@ -4,7 +4,7 @@ use serde_json::{Value, json};
 
 use super::counts;
 use crate::driver::Report;
-use crate::finding::{Finding, Fix, InputError, Span};
+use crate::finding::{Finding, Fix, FixSafety, InputError, Span};
 
 /// Bumped when a field changes meaning or disappears (adding fields is not a change).
 pub const SCHEMA_VERSION: u32 = 1;
@@ -65,7 +65,16 @@ fn fix(fix: &Fix) -> Value {
             value
         })
         .collect();
-    json!({ "description": fix.description, "edits": edits })
+    let reason = match &fix.safety {
+        FixSafety::Safe => Value::Null,
+        FixSafety::Unsafe(reason) => json!(reason),
+    };
+    json!({
+        "description": fix.description,
+        "safety": fix.safety.as_str(),
+        "unsafe_reason": reason,
+        "edits": edits
+    })
 }
 
 fn input_error(error: &InputError) -> Value {

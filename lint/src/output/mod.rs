@@ -67,9 +67,15 @@ pub fn render(
     }
 }
 
-/// Reads sources from disk under `root` (what the CLI uses).
+/// Reads sources from disk under `root` (what the CLI uses); only regular
+/// files, so that a FIFO reported as an input error is never opened for
+/// reading (it would block).
 pub fn disk_sources(root: &Path) -> impl Fn(&str) -> Option<String> + '_ {
-    move |rel_path: &str| std::fs::read_to_string(root.join(rel_path)).ok()
+    move |rel_path: &str| {
+        let bytes =
+            crate::input::read_regular_file(&root.join(rel_path), u64::MAX, "no limit").ok()?;
+        String::from_utf8(bytes).ok()
+    }
 }
 
 /// The JSON object of a report (what `--format json` prints).

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use crate::baseline;
 use crate::driver::Report;
-use crate::finding::{Finding, Span};
+use crate::finding::{Finding, FixSafety, Span};
 use crate::rules;
 
 const SCHEMA_URI: &str = "https://json.schemastore.org/sarif-2.1.0.json";
@@ -100,6 +100,15 @@ fn result(finding: &Finding, fingerprint: String) -> Value {
     });
     if let Some(index) = rules::ALL.iter().position(|rule| rule.id == finding.rule) {
         value["ruleIndex"] = json!(index);
+    }
+    // SARIF's own `fixes` need the replacement text per artifact; the
+    // property bag says whether `--fix` applies one and why not.
+    if let Some(fix) = &finding.fix {
+        value["properties"]["fix"] = json!(fix.description);
+        value["properties"]["fixSafety"] = json!(fix.safety.as_str());
+        if let FixSafety::Unsafe(reason) = &fix.safety {
+            value["properties"]["fixUnsafeReason"] = json!(reason);
+        }
     }
     // Labels, then the steps of a call chain (where each function makes
     // the next call).

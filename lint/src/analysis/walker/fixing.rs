@@ -52,6 +52,9 @@ impl Walker<'_> {
                     replacement: ".await".to_string(),
                 },
             ],
+            // Revised after the walk by `fix_safety::classify` (it needs the
+            // function's attributes: which runtime runs this code).
+            safety: crate::finding::FixSafety::Safe,
         })
     }
 }
