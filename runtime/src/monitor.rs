@@ -396,8 +396,7 @@ impl Monitor {
         let workers = attached
             .as_ref()
             .map_or_else(Vec::new, |a| self.worker_summaries(a, elapsed));
-        let (stalls, stall_count, stalls_dropped) =
-            lock(&inner.watchdog.stalls).snapshot(inner.watchdog_now_ns());
+        let (stalls, stall_count, stalls_dropped) = inner.watchdog.stalls_snapshot();
         Report {
             elapsed_ms: u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
             settings: self.settings(),
@@ -498,12 +497,6 @@ impl Monitor {
             ),
             Some(_) => "not running: the watchdog thread could not be started".to_owned(),
         }
-    }
-}
-
-impl Inner {
-    fn watchdog_now_ns(&self) -> u64 {
-        self.watchdog.now_ns()
     }
 }
 
