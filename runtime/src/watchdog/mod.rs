@@ -27,8 +27,12 @@
 //!   counted.
 
 mod cpu;
+mod sampler;
+mod sites;
 pub(crate) mod stack;
 mod symbols;
+
+pub(crate) use sampler::SamplerThread;
 
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, VecDeque};
@@ -44,7 +48,12 @@ use std::time::Duration;
 use crate::clock::Clock;
 use crate::lag::lock;
 use crate::names::{NameTable, UNNAMED, task_id_u64};
-use crate::report::Stall;
+use crate::report::{Stall, StallSite};
+use sampler::SamplerCounters;
+use sites::SiteTable;
+
+/// Most call sites kept (further ones are counted, not kept).
+const SITE_CAPACITY: usize = 512;
 
 const NO_WORKER: usize = usize::MAX;
 
@@ -219,6 +228,9 @@ pub(crate) struct WatchdogState {
     slots: Mutex<Vec<Arc<WorkerSlot>>>,
     next_slot_uid: AtomicU64,
     pub(crate) stalls: Mutex<StallRing>,
+    /// Blocking time per call site, from closed stalls and the sampler.
+    sites: Mutex<SiteTable>,
+    sampler: SamplerCounters,
     names: Arc<NameTable>,
     pub(crate) hooks_installed: AtomicBool,
     capture_stacks: bool,
@@ -240,6 +252,8 @@ impl WatchdogState {
             slots: Mutex::new(Vec::new()),
             next_slot_uid: AtomicU64::new(1),
             stalls: Mutex::new(StallRing::new(stall_capacity)),
+            sites: Mutex::new(SiteTable::new(SITE_CAPACITY)),
+            sampler: SamplerCounters::default(),
             names,
             hooks_installed: AtomicBool::new(false),
             capture_stacks,
@@ -259,7 +273,22 @@ impl WatchdogState {
         lock(&self.stalls).snapshot(&self.clock)
     }
 
+    /// The call sites of the current interval (most blocked time first),
+    /// the sites not kept, and the sampler's kept and discarded samples.
+    pub(crate) fn sites_snapshot(&self) -> (Vec<StallSite>, u64, u64, u64) {
+        let (sites, dropped) = lock(&self.sites).report();
+        (
+            sites,
+            dropped,
+            self.sampler.taken.load(Ordering::Relaxed),
+            self.sampler.discarded.load(Ordering::Relaxed),
+        )
+    }
+
     pub(crate) fn reset(&self) {
+        lock(&self.sites).clear();
+        self.sampler.taken.store(0, Ordering::Relaxed);
+        self.sampler.discarded.store(0, Ordering::Relaxed);
         lock(&self.stalls).clear();
         for slot in lock(&self.slots).iter() {
             slot.max_poll_ns.store(0, Ordering::Relaxed);
@@ -472,7 +501,14 @@ impl WatchdogState {
         }
         let stall = stall.clone();
         drop(ring);
-        warn_stall(&stall, "blocked");
+        self.settled(&stall);
+    }
+
+    /// A stall closed with its stack named (or explained): counted at its
+    /// call site, and logged.
+    fn settled(&self, stall: &Stall) {
+        lock(&self.sites).add_stall(stall);
+        warn_stall(stall, "blocked");
     }
 
     fn take_stack(&self, slot: &WorkerSlot, record: &PollRecord) -> SymbolJob {
@@ -488,14 +524,20 @@ impl WatchdogState {
             job.raw = Err("stack capture disabled".to_owned());
             return job;
         }
-        job.raw = stack::capture(slot.tid);
-        // If the poll ended while the signal was in flight, the stack shows
-        // whatever ran next; keep it, but say so.
-        if job.raw.is_ok() && !slot.still_running(record.seq) {
-            job.note = Some(
-                "the poll ended while the stack was being taken; frames may be from later code"
-                    .to_owned(),
-            );
+        match stack::capture(slot.tid, &slot.seq) {
+            Ok(capture) => {
+                // The handler read the thread's poll counter: if the poll
+                // ended while the signal was in flight, the stack shows
+                // whatever ran next; keep it, but say so.
+                if capture.seq != record.seq {
+                    job.note = Some(
+                        "the poll ended before the stack was taken; frames are from later code"
+                            .to_owned(),
+                    );
+                }
+                job.raw = Ok(capture.frames);
+            }
+            Err(why) => job.raw = Err(why),
         }
         job
     }
@@ -532,9 +574,9 @@ impl WatchdogState {
             snapshot.duration_us = snapshot.duration_us.max(so_far);
             warn_stall(&snapshot, "is blocked (still running)");
         } else {
-            // The poll ended before its stack was named; the after-poll hook
-            // left the final event to us.
-            warn_stall(&snapshot, "blocked");
+            // The poll ended before its stack was named; the scan that
+            // closed it left the final event to us.
+            self.settled(&snapshot);
         }
     }
 }
