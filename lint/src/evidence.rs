@@ -41,10 +41,12 @@ pub struct Site {
     pub caller_file: Option<String>,
     pub caller_line: Option<usize>,
     pub stalls: u64,
+    /// Stalls during which the worker slept in a system call.
+    pub blocked_stalls: u64,
     pub samples: u64,
     pub blocked_ms: f64,
     pub max_ms: f64,
-    /// `blocked` or `on-cpu`, from the samples.
+    /// `blocked` or `running`, from the samples.
     pub cpu: Option<String>,
     pub stack: Vec<String>,
     /// The evidence file's name (set on reading).
@@ -53,11 +55,18 @@ pub struct Site {
 }
 
 impl Site {
-    /// A stall, or samples mostly off the CPU inside a poll: the worker
-    /// waited in a system call. Sites that only compute are not evidence of
-    /// blocking on their own.
+    /// The worker slept in a system call here (a stall asleep, or samples
+    /// mostly asleep), at a library call that is not tokio's own. Not
+    /// blocking: time in the caller's own code (no blocking call), stalls
+    /// that computed or that the OS did not run (an overloaded machine), and
+    /// time inside tokio (`spawn_blocking`'s pool lock, waking a worker),
+    /// which is the runtime's cost, not a call a linter can flag.
     pub fn blocks(&self) -> bool {
-        self.stalls > 0 || self.cpu.as_deref() == Some("blocked")
+        let library_call = self
+            .blocking_call
+            .as_deref()
+            .is_some_and(|call| !call.starts_with("tokio::") && !call.starts_with("<tokio::"));
+        (self.blocked_stalls > 0 || self.cpu.as_deref() == Some("blocked")) && library_call
     }
 }
 

@@ -42,7 +42,7 @@ const RUNTIME_REPORT: &str = r#"{
   "stall_sites": [
     { "task": "store/add", "blocking_call": "fsync", "caller": "Store::add",
       "caller_file": "app/src/store.rs", "caller_line": 11,
-      "stalls": 14, "samples": 190, "blocked_ms": 1900.0, "stall_ms": 1500.0, "max_ms": 250.0,
+      "stalls": 14, "blocked_stalls": 14, "samples": 190, "blocked_ms": 1900.0, "stall_ms": 1500.0, "max_ms": 250.0,
       "cpu": "blocked", "stack": ["fsync", "std::fs::File::sync_all", "Store::add"] },
     { "task": "store/get", "blocking_call": "read", "caller": "Store::get",
       "caller_file": "app/src/store.rs", "caller_line": 15,
@@ -50,16 +50,16 @@ const RUNTIME_REPORT: &str = r#"{
       "cpu": "blocked", "stack": ["read", "std::fs::read_to_string", "Store::get"] },
     { "task": "store/wait", "blocking_call": "clock_nanosleep", "caller": "wait_for_disk",
       "caller_file": "app/src/store.rs", "caller_line": 23,
-      "stalls": 2, "samples": 40, "blocked_ms": 400.0, "stall_ms": 300.0, "max_ms": 160.0,
+      "stalls": 2, "blocked_stalls": 2, "samples": 40, "blocked_ms": 400.0, "stall_ms": 300.0, "max_ms": 160.0,
       "cpu": "blocked", "stack": ["clock_nanosleep", "std::thread::sleep", "wait_for_disk", "Store::wait"] },
     { "task": "other", "blocking_call": "fsync", "caller": "Journal::flush",
       "caller_file": "journal/src/lib.rs", "caller_line": 7,
-      "stalls": 1, "samples": 5, "blocked_ms": 50.0, "stall_ms": 20.0, "max_ms": 20.0,
+      "stalls": 1, "blocked_stalls": 1, "samples": 5, "blocked_ms": 50.0, "stall_ms": 20.0, "max_ms": 20.0,
       "cpu": "blocked", "stack": [] },
     { "task": "store/add", "blocking_call": null, "caller": "Store::add",
       "caller_file": "app/src/store.rs", "caller_line": 9,
       "stalls": 0, "samples": 2, "blocked_ms": 20.0, "stall_ms": 0.0, "max_ms": 0.0,
-      "cpu": "on-cpu", "stack": [] }
+      "cpu": "running", "stack": [] }
   ]
 }"#;
 

@@ -219,8 +219,9 @@ pub struct Stall {
 pub struct StallSite {
     /// The task's `spawn_named` name.
     pub task: Option<String>,
-    /// The library call that blocked (allocator, drop and runtime frames
-    /// skipped); `None` when the time is in the caller's own code.
+    /// The library call that blocked (allocator and drop frames and library
+    /// futures' `poll` skipped); `None` when the time is in the caller's own
+    /// code.
     pub blocking_call: Option<String>,
     /// The source function that made the call (`BlockingStore::add`).
     pub caller: Option<String>,
@@ -231,6 +232,10 @@ pub struct StallSite {
     pub caller_location: Option<String>,
     /// Closed stalls at this site.
     pub stalls: u64,
+    /// Those during which the worker slept in a system call (CPU verdict
+    /// `blocked`, or thread state `sleeping` / `disk-wait` for a stall too
+    /// short for a verdict), not computing or preempted by the OS.
+    pub blocked_stalls: u64,
     /// Sampler hits at this site.
     pub samples: u64,
     /// Estimated time workers were held here, ms: the larger of the sampled
@@ -239,8 +244,10 @@ pub struct StallSite {
     /// Total and longest stall here, ms (0 without stalls).
     pub stall_ms: f64,
     pub max_ms: f64,
-    /// From the samples' thread states: `blocked` (off the CPU, in a system
-    /// call) or `on-cpu` (computing); `None` without samples.
+    /// From the samples' thread states, by majority: `blocked` (asleep in a
+    /// system call: I/O, a lock, a sleep) or `running` (computing, or
+    /// runnable and waiting for a CPU: one reading cannot tell them apart);
+    /// `None` without samples.
     pub cpu: Option<String>,
     /// The newest example stack, innermost first.
     pub stack: Vec<String>,

@@ -93,7 +93,7 @@ fn short_blocking_calls_are_attributed_to_their_caller_without_any_stall() {
 }
 
 #[test]
-fn computing_polls_are_sampled_as_on_cpu() {
+fn computing_polls_are_sampled_as_running() {
     let monitored = support::multi_thread(
         1,
         Monitor::builder()
@@ -118,7 +118,7 @@ fn computing_polls_are_sampled_as_on_cpu() {
     let report = monitored.monitor.report();
     let site = site_of(&report, "spinner");
     assert_eq!(site.caller.as_deref(), Some("spin_briefly"), "{site:#?}");
-    assert_eq!(site.cpu.as_deref(), Some("on-cpu"), "{site:#?}");
+    assert_eq!(site.cpu.as_deref(), Some("running"), "{site:#?}");
 }
 
 #[test]

@@ -8,8 +8,8 @@
 //! signalled and its stack taken exactly as for a stall (the same handler
 //! and preallocated buffer, see `stack`), together with the slot's poll
 //! counter as the handler read it, so a stack is kept only if it belongs to
-//! the poll the sampler saw. Its scheduler state (`/proc`) tells on-CPU from
-//! blocked. Each kept sample stands for the wall time since the previous
+//! the poll the sampler saw. Its scheduler state (`/proc`) tells running
+//! (on a CPU or waiting for one) from blocked (asleep in a system call). Each kept sample stands for the wall time since the previous
 //! round (capped at four intervals, so a starved sampler does not inflate
 //! one sample) and is added to its call site (see `sites`).
 //!

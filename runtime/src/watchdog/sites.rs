@@ -49,6 +49,7 @@ impl SiteKey {
 #[derive(Debug, Default)]
 struct SiteStats {
     stalls: u64,
+    blocked_stalls: u64,
     stall_us: u64,
     max_stall_us: u64,
     samples: u64,
@@ -88,6 +89,7 @@ impl SiteTable {
             return;
         };
         site.stalls += 1;
+        site.blocked_stalls += u64::from(asleep(stall));
         site.stall_us += stall.duration_us;
         site.max_stall_us = site.max_stall_us.max(stall.duration_us);
         if site.samples == 0 || site.newest_stack.is_empty() {
@@ -132,6 +134,19 @@ impl SiteTable {
     }
 }
 
+/// Whether the stalled worker slept in a system call: the stall's CPU
+/// verdict, or for a stall too short for one, the thread's state when the
+/// watchdog saw it (not a poll that computed or that the OS did not run).
+fn asleep(stall: &Stall) -> bool {
+    match &stall.cpu {
+        Some(cpu) => cpu.verdict == "blocked",
+        None => stall
+            .thread_state
+            .as_deref()
+            .is_some_and(|s| s.starts_with("sleeping") || s.starts_with("disk-wait")),
+    }
+}
+
 fn trimmed(frames: &[String]) -> Vec<String> {
     frames.iter().take(STACK_FRAMES).cloned().collect()
 }
@@ -150,13 +165,14 @@ fn site(key: &SiteKey, stats: &SiteStats) -> StallSite {
         caller_line,
         caller_location: key.caller_location.clone(),
         stalls: stats.stalls,
+        blocked_stalls: stats.blocked_stalls,
         samples: stats.samples,
         blocked_ms: ms(stats.sampled_us.max(stats.stall_us)),
         stall_ms: ms(stats.stall_us),
         max_ms: ms(stats.max_stall_us),
         cpu: (stats.samples > 0).then(|| {
             if stats.on_cpu_samples * 2 > stats.samples {
-                "on-cpu".to_owned()
+                "running".to_owned()
             } else {
                 "blocked".to_owned()
             }
@@ -211,7 +227,7 @@ mod tests {
         assert_eq!((first.samples, first.stalls), (30, 0));
         assert!((first.blocked_ms - 300.0).abs() < 1e-9, "{first:?}");
         assert_eq!(first.cpu.as_deref(), Some("blocked"));
-        assert_eq!(sites[1].cpu.as_deref(), Some("on-cpu"));
+        assert_eq!(sites[1].cpu.as_deref(), Some("running"));
     }
 
     #[test]

@@ -8,9 +8,11 @@
 //!   short name, `{async_fn#0}`), at its `file:line` relative to the
 //!   workspace root;
 //! - **the blocking call**: the outermost library frame below the caller,
-//!   skipping allocator, drop-glue, runtime and std-internal plumbing
-//!   (`__GI___libc_free`, `drop_in_place`, `tokio::..`), which is never the
-//!   API the application called.
+//!   skipping allocator, drop-glue and panic plumbing (`__GI___libc_free`,
+//!   `drop_in_place`), which is never the API the application called, and
+//!   library futures' `poll` (what blocked is further in; when that is
+//!   tokio's scheduler waking a worker, the `tokio::runtime` frame is named:
+//!   the runtime's own time, not a blocking call of the application).
 //!
 //! Resolving an address parses debug info; resolved addresses are cached
 //! (bounded) because the sampler resolves the same call paths again and
@@ -68,7 +70,7 @@ pub(crate) fn symbolise(raw: &RawStack) -> Symbolised {
         Some(i) => frames[..i]
             .iter()
             .rev()
-            .find(|f| has_name(f) && !is_plumbing(&f.name)),
+            .find(|f| has_name(f) && !is_plumbing(&f.name) && !is_async_adapter(&f.name)),
         None => frames
             .iter()
             .find(|f| has_name(f) && f.name.contains("::") && !is_plumbing(&f.name)),
@@ -166,8 +168,16 @@ fn split_path(symbol: &str) -> Vec<String> {
     segments
 }
 
-/// Allocator, drop glue, panic and runtime plumbing: never the blocking API
-/// the application called (a sample can land in them at any time).
+/// A library future's `poll` (`Next<St>`, `Timeout<F>`): the application
+/// awaited it, and what blocked, if anything, is further in. (When that is
+/// tokio's scheduler, waking a worker, the tokio frame is named: the time
+/// is the runtime's, not a blocking call of the application.)
+fn is_async_adapter(name: &str) -> bool {
+    name.ends_with(" as core::future::future::Future>::poll")
+}
+
+/// Allocator, drop glue and panic plumbing: never the blocking API the
+/// application called (a sample can land in them at any time).
 fn is_plumbing(name: &str) -> bool {
     const PLUMBING: &[&str] = &[
         "__GI___libc_free",
@@ -208,8 +218,6 @@ fn is_plumbing(name: &str) -> bool {
         "core::ptr::",
         "std::alloc::",
         "__rust_",
-        "tokio::runtime::",
-        "<tokio::runtime::",
         "tokio::task::coop::",
         "core::ops::function::",
         "<core::pin::Pin<P> as core::future::future::Future>::poll",
@@ -219,7 +227,10 @@ fn is_plumbing(name: &str) -> bool {
         "__memmove",
         "__memset",
     ];
-    PLUMBING.contains(&name) || PLUMBING_PREFIXES.iter().any(|p| name.starts_with(p))
+    PLUMBING.contains(&name)
+        || PLUMBING_PREFIXES.iter().any(|p| name.starts_with(p))
+        // Drop glue of any type (a `Vec`'s, a file descriptor's).
+        || name.ends_with(" as core::ops::drop::Drop>::drop")
 }
 
 fn has_name(frame: &Frame) -> bool {
@@ -485,7 +496,7 @@ mod tests {
             "_int_free",
             "core::ptr::drop_in_place<alloc::vec::Vec<u8>>",
             "alloc::alloc::dealloc",
-            "tokio::runtime::task::raw::poll",
+            "<alloc::vec::Vec<T,A> as core::ops::drop::Drop>::drop",
         ] {
             assert!(is_plumbing(name), "{name}");
         }
