@@ -232,9 +232,9 @@ pub struct StallSite {
     pub caller_location: Option<String>,
     /// Closed stalls at this site.
     pub stalls: u64,
-    /// Those during which the worker slept in a system call (CPU verdict
-    /// `blocked`, or thread state `sleeping` / `disk-wait` for a stall too
-    /// short for a verdict), not computing or preempted by the OS.
+    /// Those during which the worker slept in a system call at the call its
+    /// stack shows: asleep when the stack was taken (`thread_state`) and
+    /// over the stall (CPU verdict `blocked`); not computing, not preempted.
     pub blocked_stalls: u64,
     /// Sampler hits at this site.
     pub samples: u64,

@@ -134,17 +134,22 @@ impl SiteTable {
     }
 }
 
-/// Whether the stalled worker slept in a system call: the stall's CPU
-/// verdict, or for a stall too short for one, the thread's state when the
-/// watchdog saw it (not a poll that computed or that the OS did not run).
+/// Whether the stalled worker slept in a system call at the call its stack
+/// shows: asleep when the watchdog took the stack (thread state `sleeping`
+/// or `disk-wait`, read just before the signal) and mostly asleep over the
+/// stall (CPU verdict `blocked`). A poll that computed, that the OS did not
+/// run, or that slept elsewhere than where its stack was taken does not
+/// count: the stack is one snapshot, the verdict covers the whole stall.
 fn asleep(stall: &Stall) -> bool {
-    match &stall.cpu {
-        Some(cpu) => cpu.verdict == "blocked",
-        None => stall
-            .thread_state
-            .as_deref()
-            .is_some_and(|s| s.starts_with("sleeping") || s.starts_with("disk-wait")),
-    }
+    let asleep_at_capture = stall
+        .thread_state
+        .as_deref()
+        .is_some_and(|s| s.starts_with("sleeping") || s.starts_with("disk-wait"));
+    let asleep_over_stall = stall
+        .cpu
+        .as_ref()
+        .is_some_and(|cpu| cpu.verdict == "blocked");
+    asleep_at_capture && asleep_over_stall
 }
 
 fn trimmed(frames: &[String]) -> Vec<String> {

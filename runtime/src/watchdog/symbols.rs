@@ -8,8 +8,10 @@
 //!   short name, `{async_fn#0}`), at its `file:line` relative to the
 //!   workspace root;
 //! - **the blocking call**: the outermost library frame below the caller,
-//!   skipping allocator, drop-glue and panic plumbing (`__GI___libc_free`,
-//!   `drop_in_place`), which is never the API the application called, and
+//!   skipping allocator, `alloc`-crate, drop-glue and panic plumbing
+//!   (`__GI___libc_free`, `Vec::push`, `drop_in_place`), which is never the
+//!   API the application called (a `Vec::push` waiting on malloc's lock is
+//!   allocation), and
 //!   library futures' `poll` (what blocked is further in; when that is
 //!   tokio's scheduler waking a worker, the `tokio::runtime` frame is named:
 //!   the runtime's own time, not a blocking call of the application).
@@ -208,10 +210,14 @@ fn is_plumbing(name: &str) -> bool {
         "__memset_avx2_unaligned_erms",
     ];
     const PLUMBING_PREFIXES: &[&str] = &[
-        "alloc::alloc::",
-        "<alloc::alloc::",
-        "alloc::raw_vec::",
-        "<alloc::raw_vec::",
+        // The `alloc` crate (collections, `Box`, `Arc`, `format!`) blocks
+        // only in the allocator: a `Vec::push` that waits on malloc's lock
+        // is allocation, not a blocking API.
+        "alloc::",
+        "<alloc::",
+        // glibc's internal lock (malloc's arena lock) and its futex wait.
+        "__GI___lll_lock",
+        "__lll_lock",
         "core::ptr::drop_in_place",
         "drop_in_place",
         "core::mem::drop",
@@ -497,6 +503,8 @@ mod tests {
             "core::ptr::drop_in_place<alloc::vec::Vec<u8>>",
             "alloc::alloc::dealloc",
             "<alloc::vec::Vec<T,A> as core::ops::drop::Drop>::drop",
+            "alloc::vec::Vec<T,A>::push",
+            "__GI___lll_lock_wait_private",
         ] {
             assert!(is_plumbing(name), "{name}");
         }
