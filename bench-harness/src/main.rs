@@ -70,6 +70,10 @@ struct RunArgs {
     /// pool [default: one per core]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1024))]
     cpu_permits: Option<u64>,
+    /// Poll length in milliseconds above which the monitor reports a stall
+    /// (shorter blocking is still attributed by the sampler)
+    #[arg(long, default_value_t = 10.0, value_name = "MS", value_parser = positive_ms)]
+    stall_threshold: f64,
     /// Treat a skipped workload (no redis-server) as a failure
     #[arg(long)]
     fail_on_skip: bool,
@@ -79,6 +83,13 @@ fn positive_seconds(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
         Ok(value) if value > 0.0 && value.is_finite() => Ok(value),
         _ => Err(format!("`{text}` is not a positive number of seconds")),
+    }
+}
+
+fn positive_ms(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(value) if value > 0.0 && value.is_finite() => Ok(value),
+        _ => Err(format!("`{text}` is not a positive number of milliseconds")),
     }
 }
 
@@ -123,6 +134,7 @@ fn execute(args: RunArgs) -> Result<ExitCode, String> {
             .cpu_permits
             .map_or_else(stallcheck_bench::embed::cpu_permits, |n| n as usize),
         print: true,
+        stall_threshold: Duration::from_secs_f64(args.stall_threshold / 1e3),
     };
     let result = run::run(&options)?;
     for path in &result.written {

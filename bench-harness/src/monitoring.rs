@@ -16,7 +16,8 @@ use crate::driver::Spawner;
 /// How often the loop-lag probe wakes.
 pub const PROBE_INTERVAL: Duration = Duration::from_millis(10);
 
-/// A poll longer than this is a stall (watchdog) and a slow poll (metrics).
+/// Default poll length above which a poll is a stall (watchdog) and a slow
+/// poll (metrics); `stallcheck-bench run --stall-threshold` overrides it.
 pub const STALL_THRESHOLD: Duration = Duration::from_millis(10);
 
 /// Stalls listed per variant in the table (the longest ones).
@@ -59,10 +60,14 @@ pub struct StallLine {
 impl MonitoredRuntime {
     /// A runtime of `workers` worker threads, monitored; tokio-console on
     /// `console` when given.
-    pub fn new(workers: usize, console: Option<SocketAddr>) -> Result<MonitoredRuntime, String> {
+    pub fn new(
+        workers: usize,
+        console: Option<SocketAddr>,
+        stall_threshold: Duration,
+    ) -> Result<MonitoredRuntime, String> {
         let monitor = Monitor::builder()
             .probe_interval(PROBE_INTERVAL)
-            .stall_threshold(STALL_THRESHOLD)
+            .stall_threshold(stall_threshold)
             .watchdog(true)
             // Every operation task carries its TaskMonitor: the slow-poll
             // ratio compares variants, so it must not rest on a small sample.
@@ -106,6 +111,18 @@ impl MonitoredRuntime {
     /// variant's tasks (`vector-store/blocking`).
     pub fn observe(&self, label: &str) -> Observed {
         summarise(&self.monitor.report(), label)
+    }
+
+    /// Writes the monitor's full JSON report (the runtime's own format,
+    /// with `stall_sites`: what `stallcheck --evidence` reads) to `path`.
+    pub fn write_report(&self, path: &std::path::Path) -> Result<(), String> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)
+                .map_err(|err| format!("cannot create {}: {err}", dir.display()))?;
+        }
+        let json = serde_json::to_string_pretty(&self.monitor.report())
+            .map_err(|err| format!("cannot serialise the runtime report: {err}"))?;
+        std::fs::write(path, json).map_err(|err| format!("cannot write {}: {err}", path.display()))
     }
 
     /// Stops the monitor, then shuts the runtime down.

@@ -42,6 +42,8 @@ pub struct RunOptions {
     pub cpu_permits: usize,
     /// Print the table (false in tests).
     pub print: bool,
+    /// Poll length above which the monitor reports a stall.
+    pub stall_threshold: Duration,
 }
 
 /// The result of a run: the report and what went wrong.
@@ -149,7 +151,7 @@ const IDLE_WINDOW: Duration = Duration::from_millis(1000);
 /// Loop lag of a monitored runtime with nothing to do: the floor every
 /// variant's loop lag should be read against.
 fn idle_loop_lag(options: &RunOptions) -> Result<Percentiles, String> {
-    let runtime = MonitoredRuntime::new(options.workers, None)?;
+    let runtime = MonitoredRuntime::new(options.workers, None, options.stall_threshold)?;
     runtime.reset();
     runtime.block_on(async { tokio::time::sleep(IDLE_WINDOW).await });
     let observed = runtime.observe("idle");
@@ -296,7 +298,7 @@ fn run_variant<W: Workload, V: Variant<W>>(
     kind: VariantKind,
 ) -> Result<(Completed<W::Outcome>, VariantDetail), String> {
     let label = format!("{}/{}", W::NAME, kind.as_str());
-    let runtime = MonitoredRuntime::new(options.workers, options.console)?;
+    let runtime = MonitoredRuntime::new(options.workers, options.console, options.stall_threshold)?;
     if options.print {
         match runtime.console_status() {
             Some(Ok(addr)) => println!("{label}: tokio-console: `tokio-console http://{addr}`"),
@@ -329,6 +331,11 @@ fn run_variant<W: Workload, V: Variant<W>>(
         progress,
     ));
     let observed = runtime.observe(&label);
+    runtime.write_report(&options.out.join("runtime").join(format!(
+        "{}-{}.json",
+        W::NAME,
+        kind.as_str()
+    )))?;
     bar.finish();
     let closed = runtime.block_on(variant.close());
     runtime.shutdown();

@@ -34,6 +34,7 @@ fn options(out: PathBuf) -> RunOptions {
         workers: 2,
         cpu_permits: 1,
         print: false,
+        stall_threshold: stallcheck_bench::monitoring::STALL_THRESHOLD,
     }
 }
 

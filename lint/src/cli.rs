@@ -14,6 +14,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::baseline::Baseline;
 use crate::driver::{self, Options};
+use crate::evidence;
 use crate::finding::{InputError, Severity};
 use crate::fix;
 use crate::fix_safety;
@@ -131,6 +132,19 @@ struct CheckArgs {
     /// each finding's help says why)
     #[arg(long, requires = "fix")]
     unsafe_fixes: bool,
+    /// Runtime evidence (repeatable): a stallcheck-runtime JSON report, a harness.json, or a
+    /// directory of them; their `stall_sites` are joined to the findings
+    #[arg(long, value_name = "FILE|DIR", conflicts_with = "write_baseline")]
+    evidence: Vec<PathBuf>,
+    /// Order of findings: by location, or by measured blocked time (needs --evidence)
+    #[arg(long, value_enum, default_value_t = SortArg::Location, requires = "evidence")]
+    sort: SortArg,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum SortArg {
+    Location,
+    Cost,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -211,9 +225,14 @@ fn check(args: &CheckArgs) -> ExitCode {
         no_config: args.no_config,
         source_overrides: Default::default(),
     };
-    // Read the baseline before the analysis: a bad file fails fast.
+    // Read the baseline and the evidence before the analysis: a bad file
+    // fails fast.
     let baseline = match args.baseline.as_deref().map(Baseline::read).transpose() {
         Ok(baseline) => baseline,
+        Err(message) => return fatal(&message),
+    };
+    let sites = match evidence::read(&args.evidence) {
+        Ok(sites) => sites,
         Err(message) => return fatal(&message),
     };
     let mut report = match driver::run(&args.path, &options) {
@@ -262,13 +281,18 @@ fn check(args: &CheckArgs) -> ExitCode {
         quiet: args.quiet,
     };
     let format = format(args.format);
-    let report = if format == Format::Github {
+    let mut report = if format == Format::Github {
         relative_to_current_dir(report)
     } else {
         report
     };
+    let joined = (!args.evidence.is_empty())
+        .then(|| join_evidence(&mut report, &sites, args.sort == SortArg::Cost, format));
     let sources = output::disk_sources(&report.root);
     let mut text = output::render(format, &report, render_options, &sources);
+    if let Some(joined) = &joined {
+        text = with_evidence(format, text, &report, joined, args.quiet);
+    }
     if let Some(hidden) = hidden {
         text = with_baseline_count(format, text, &report, hidden, args.quiet);
     }
@@ -408,7 +432,9 @@ fn with_baseline_count(
         Format::Human if quiet => text,
         Format::Human => insert_into_summary(text, &note),
         Format::Json => {
-            let mut value = output::json_value(report);
+            // The rendered text may carry more than the report (evidence).
+            let mut value =
+                serde_json::from_str(&text).unwrap_or_else(|_| output::json_value(report));
             value["summary"]["baseline_hidden"] = serde_json::json!(hidden);
             let mut text = serde_json::to_string_pretty(&value).unwrap_or(text);
             text.push('\n');
@@ -420,6 +446,65 @@ fn with_baseline_count(
             }
             text
         }
+    }
+}
+
+/// `--evidence`: joins the runtime's sites to the findings, orders them by
+/// cost when asked, and (human output) adds the `observed at run time` notes.
+fn join_evidence(
+    report: &mut driver::Report,
+    sites: &[evidence::Site],
+    by_cost: bool,
+    format: Format,
+) -> evidence::Join {
+    let mut joined = evidence::join(&report.findings, sites, &report.paths);
+    if by_cost {
+        evidence::sort_by_cost(&mut report.findings, &mut joined);
+    }
+    if format == Format::Human {
+        evidence::add_notes(&mut report.findings, &joined);
+    }
+    joined
+}
+
+/// Puts the evidence into the rendered output: JSON `findings[].evidence`
+/// and `seen_at_run_time`, SARIF result and run properties, and in human
+/// output the blind spots after the findings, before the summary line.
+fn with_evidence(
+    format: Format,
+    text: String,
+    report: &driver::Report,
+    joined: &evidence::Join,
+    quiet: bool,
+) -> String {
+    let pretty = |value: &serde_json::Value| {
+        let mut text = serde_json::to_string_pretty(value).unwrap_or_default();
+        text.push('\n');
+        text
+    };
+    match format {
+        Format::Json => {
+            let mut value = output::json_value(report);
+            evidence::add_to_json(&mut value, joined);
+            pretty(&value)
+        }
+        Format::Sarif => {
+            let mut value = output::sarif_value(report);
+            evidence::add_to_sarif(&mut value, joined);
+            pretty(&value)
+        }
+        Format::Human => {
+            let blind_spots = evidence::render_unmatched(joined);
+            if quiet {
+                return text + &blind_spots;
+            }
+            let body = text.trim_end_matches('\n');
+            let summary_start = body.rfind('\n').map_or(0, |at| at + 1);
+            let mut text = text;
+            text.insert_str(summary_start, &blind_spots);
+            text
+        }
+        Format::Github => text,
     }
 }
 

@@ -10,6 +10,7 @@ pub mod catalog;
 pub mod cli;
 pub mod config;
 pub mod driver;
+pub mod evidence;
 pub mod finding;
 pub mod fix;
 pub mod fix_safety;

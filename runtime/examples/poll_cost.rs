@@ -17,10 +17,13 @@
 //! - `bare`: `tokio::spawn`, no monitor.
 //! - `named`: `spawn_named` with probes and runtime metrics, no poll hooks,
 //!   no `TaskMonitor` (the baseline for the two below).
-//! - `hooks`: `named` plus the watchdog's poll hooks.
+//! - `hooks`: `named` plus the watchdog's poll hooks (and its sampler).
 //! - `task-metrics`: `named` plus a `TaskMonitor` on every task
 //!   (`task_sample_every(1)`).
-//! - `default`: the default monitor (hooks and sampled `TaskMonitor`s).
+//! - `default`: the default monitor (hooks, the stack sampler and sampled
+//!   `TaskMonitor`s).
+//! - `no-sampler`: `default` without the stack sampler
+//!   (`sample_interval(None)`): the sampler's own cost is the difference.
 //!
 //! Without valgrind, the printed wall time per poll is a rough figure.
 
@@ -33,11 +36,12 @@ use stallcheck_runtime::{Monitor, MonitorBuilder, MonitorGuard};
 const TASKS: u64 = 2_000;
 const YIELDS_PER_TASK: u64 = 8;
 
-const VARIANTS: [&str; 6] = [
+const VARIANTS: [&str; 7] = [
     "bare",
     "named",
     "metrics",
     "hooks",
+    "no-sampler",
     "default",
     "task-metrics",
 ];
@@ -49,6 +53,9 @@ fn variant(name: &str, stall_threshold: Duration) -> Option<Option<MonitorBuilde
         "named" => Some(Some(builder.watchdog(false).task_metrics(false))),
         "metrics" => Some(Some(builder.watchdog(false))),
         "hooks" => Some(Some(builder.task_metrics(false))),
+        // The default monitor without the stack sampler: the sampler's own
+        // cost is `default` against this.
+        "no-sampler" => Some(Some(builder.sample_interval(None))),
         "default" => Some(Some(builder)),
         "task-metrics" => Some(Some(builder.watchdog(false).task_sample_every(1))),
         _ => None,

@@ -68,6 +68,9 @@ fn start(addr: SocketAddr) -> Result<SocketAddr, ConsoleError> {
         .with(
             tracing_subscriber::fmt::layer()
                 .with_writer(std::io::stderr)
+                // Colour codes only for a person at a terminal, never in a
+                // log redirected to a file.
+                .with_ansi(colour_stderr())
                 .with_filter(stderr_filter),
         )
         .try_init()
@@ -84,6 +87,12 @@ fn start(addr: SocketAddr) -> Result<SocketAddr, ConsoleError> {
         .spawn(move || serve(server, listener))
         .map_err(|e| ConsoleError(format!("cannot start the console server thread: {e}")))?;
     Ok(bound)
+}
+
+/// Whether stderr is a terminal and `NO_COLOR` is not set.
+fn colour_stderr() -> bool {
+    use std::io::IsTerminal as _;
+    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
 /// What console-subscriber needs: tokio's `runtime.*` spans and events.

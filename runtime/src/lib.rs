@@ -54,12 +54,13 @@ mod series;
 mod watchdog;
 
 pub use monitor::{
-    DEFAULT_METRICS_INTERVAL, DEFAULT_PROBE_INTERVAL, DEFAULT_STALL_CAPACITY,
-    DEFAULT_STALL_THRESHOLD, DEFAULT_TASK_SAMPLE_EVERY, MIN_PROBE_INTERVAL, Monitor,
-    MonitorBuilder, MonitorGuard,
+    DEFAULT_METRICS_INTERVAL, DEFAULT_PROBE_INTERVAL, DEFAULT_SAMPLE_INTERVAL,
+    DEFAULT_STALL_CAPACITY, DEFAULT_STALL_THRESHOLD, DEFAULT_TASK_SAMPLE_EVERY, MIN_PROBE_INTERVAL,
+    Monitor, MonitorBuilder, MonitorGuard,
 };
 pub use report::{
-    LagSummary, Report, ReportSettings, RuntimeSummary, Stall, StallCpu, TaskSummary, WorkerSummary,
+    LagSummary, Report, ReportSettings, RuntimeSummary, Stall, StallCpu, StallSite, TaskSummary,
+    WorkerSummary,
 };
 
 /// The default tokio-console bind address: loopback only.

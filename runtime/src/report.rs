@@ -29,6 +29,18 @@ pub struct Report {
     pub stall_count: u64,
     /// Stalls pushed out of the ring.
     pub stalls_dropped: u64,
+    /// Blocking time per call site (task, blocking call, caller), from the
+    /// closed stalls and the sampler, most blocked time first. The join
+    /// key for `stallcheck --evidence`.
+    pub stall_sites: Vec<StallSite>,
+    /// Call sites beyond the table's capacity (512), counted, not kept.
+    pub stall_sites_dropped: u64,
+    /// Samples the sampler added to sites, and captures it discarded (the
+    /// poll ended before the handler ran, or the capture failed).
+    pub samples: u64,
+    pub samples_discarded: u64,
+    /// Whether the sampler runs (`running (every 10 ms)`), and if not why.
+    pub sampler: String,
     /// Whether stalls carry stacks: `supported: ...`, or why not.
     pub stack_capture: String,
     /// Whether the watchdog runs, and if not why.
@@ -42,6 +54,8 @@ pub struct Report {
 pub struct ReportSettings {
     pub probe_interval_us: u64,
     pub stall_threshold_us: u64,
+    /// The sampler's period; 0 = sampler off.
+    pub sample_interval_us: u64,
     pub slow_poll_threshold_us: u64,
     pub metrics_interval_ms: u64,
     pub stall_capacity: usize,
@@ -195,6 +209,50 @@ pub struct Stall {
     pub cpu: Option<StallCpu>,
 }
 
+/// One call site that held workers: a task, the blocking call it made and
+/// the application function that made it.
+///
+/// Sites come from two sources: closed stalls (exact durations, above the
+/// threshold) and the sampler (any duration; each sample stands for the
+/// sampler's interval). Stalls still in progress are counted once closed.
+#[derive(Clone, Debug, Serialize)]
+pub struct StallSite {
+    /// The task's `spawn_named` name.
+    pub task: Option<String>,
+    /// The library call that blocked (allocator and drop frames and library
+    /// futures' `poll` skipped); `None` when the time is in the caller's own
+    /// code.
+    pub blocking_call: Option<String>,
+    /// The source function that made the call (`BlockingStore::add`).
+    pub caller: Option<String>,
+    /// Its file, relative to the workspace root, and line.
+    pub caller_file: Option<String>,
+    pub caller_line: Option<u32>,
+    /// `caller_file:caller_line`, as in `Stall::caller_location`.
+    pub caller_location: Option<String>,
+    /// Closed stalls at this site.
+    pub stalls: u64,
+    /// Those during which the worker slept in a system call at the call its
+    /// stack shows: asleep when the stack was taken (`thread_state`) and
+    /// over the stall (CPU verdict `blocked`); not computing, not preempted.
+    pub blocked_stalls: u64,
+    /// Sampler hits at this site.
+    pub samples: u64,
+    /// Estimated time workers were held here, ms: the larger of the sampled
+    /// time and the stalls' total.
+    pub blocked_ms: f64,
+    /// Total and longest stall here, ms (0 without stalls).
+    pub stall_ms: f64,
+    pub max_ms: f64,
+    /// From the samples' thread states, by majority: `blocked` (asleep in a
+    /// system call: I/O, a lock, a sleep) or `running` (computing, or
+    /// runnable and waiting for a CPU: one reading cannot tell them apart);
+    /// `None` without samples.
+    pub cpu: Option<String>,
+    /// The newest example stack, innermost first.
+    pub stack: Vec<String>,
+}
+
 /// How a stalled worker thread spent the stall, from the kernel's per-thread
 /// run time and run-queue wait (`/proc/self/task/<tid>/schedstat`), between
 /// the watchdog's detection of the stall and its last scan that saw the poll
@@ -338,18 +396,88 @@ fn render(r: &Report, out: &mut String) -> fmt::Result {
     writeln!(out)?;
     writeln!(
         out,
-        "stalls: {} seen ({} shown, {} dropped from the ring); watchdog {}; stacks {}",
+        "stalls: {} seen ({} in the ring, {} dropped from it); watchdog {}; stacks {}",
         r.stall_count,
         r.stalls.len(),
         r.stalls_dropped,
         r.watchdog,
         r.stack_capture
     )?;
-    for s in &r.stalls {
-        render_stall(s, out)?;
+    writeln!(
+        out,
+        "sampler: {}; {} samples ({} discarded)",
+        r.sampler, r.samples, r.samples_discarded
+    )?;
+    render_sites(r, out)?;
+    // Beside the grouped sites, the few stalls worth reading one by one:
+    // those still stuck, then the longest.
+    let mut shown: Vec<&Stall> = r.stalls.iter().collect();
+    shown.sort_by_key(|s| (!s.in_progress, std::cmp::Reverse(s.duration_us)));
+    shown.truncate(TABLE_STALLS.max(r.stalls.iter().filter(|s| s.in_progress).count()));
+    if !shown.is_empty() {
+        writeln!(out, "longest stalls:")?;
+        for s in shown {
+            render_stall(s, out)?;
+        }
     }
     if let Some(console) = &r.console {
         writeln!(out, "tokio-console: {console}")?;
+    }
+    Ok(())
+}
+
+/// Stalls shown one by one in the table (besides those still stuck).
+const TABLE_STALLS: usize = 3;
+/// Sites shown in the table; the JSON report has them all.
+const TABLE_SITES: usize = 12;
+/// Frames of a site's newest stack shown in the table.
+const TABLE_FRAMES: usize = 8;
+
+/// Stalls and samples grouped by call site: what blocked, where, how often,
+/// for how long, with the newest example stack.
+fn render_sites(r: &Report, out: &mut String) -> fmt::Result {
+    if r.stall_sites.is_empty() {
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "call sites holding workers (most blocked time first; {} of {}):",
+        r.stall_sites.len().min(TABLE_SITES),
+        r.stall_sites.len()
+    )?;
+    for site in r.stall_sites.iter().take(TABLE_SITES) {
+        let task = site
+            .task
+            .as_deref()
+            .map_or_else(|| "<unnamed>".to_owned(), |n| format!("\"{n}\""));
+        let cpu = site
+            .cpu
+            .as_deref()
+            .map(|c| format!(", {c}"))
+            .unwrap_or_default();
+        writeln!(
+            out,
+            "  {:.1} ms blocked in task {task}: {} stalls (total {:.1} ms, max {:.1} ms), {} samples{cpu}",
+            site.blocked_ms, site.stalls, site.stall_ms, site.max_ms, site.samples
+        )?;
+        writeln!(
+            out,
+            "    blocking call: {}",
+            site.blocking_call
+                .as_deref()
+                .unwrap_or("(in the caller's own code)")
+        )?;
+        if let Some(caller) = &site.caller {
+            let at = site
+                .caller_location
+                .as_deref()
+                .map(|l| format!(" at {l}"))
+                .unwrap_or_default();
+            writeln!(out, "    called from:   {caller}{at}")?;
+        }
+        for frame in site.stack.iter().take(TABLE_FRAMES) {
+            writeln!(out, "      {frame}")?;
+        }
     }
     Ok(())
 }

@@ -3,9 +3,13 @@
 
 mod support;
 
+use std::future::Future;
 use std::io::Read;
 use std::net::{TcpListener, TcpStream};
+use std::pin::Pin;
 use std::sync::{Arc, Mutex, mpsc};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
 
 use stallcheck_runtime::{Monitor, Report, Stall};
 use support::ms;
@@ -146,14 +150,19 @@ fn lock_shared_state(state: &Mutex<u32>) -> u32 {
 fn a_contended_std_mutex_is_reported_with_the_lock_frame() {
     let state = Arc::new(Mutex::new(0_u32));
     let (held, wait_until_held) = mpsc::channel();
+    let (locking, wait_until_locking) = mpsc::channel();
     let holder_state = Arc::clone(&state);
     let holder = std::thread::spawn(move || {
         let _guard = holder_state.lock().expect("not poisoned");
         held.send(()).expect("test still running");
+        // Counted from the moment the task's poll runs, so it blocks for
+        // at least 100 ms however long the runtime took to start.
+        wait_until_locking.recv().expect("the task runs");
         std::thread::sleep(ms(100));
     });
     wait_until_held.recv().expect("holder thread");
     let (report, id) = run_blocking_task("locker", move || {
+        locking.send(()).expect("holder waiting");
         lock_shared_state(&state);
     });
     holder.join().expect("holder thread");
@@ -481,4 +490,93 @@ fn the_json_report_carries_the_documented_fields() {
     let table = report.render_table();
     assert!(table.contains("\"sleeper\""), "{table}");
     assert!(table.contains("sleep_in_handler"), "{table}");
+}
+
+/// A future that records how long each of its polls ran.
+struct Timed<F> {
+    inner: Pin<Box<F>>,
+    polls: Arc<Mutex<Vec<Duration>>>,
+}
+
+impl<F: Future> Future for Timed<F> {
+    type Output = F::Output;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let began = Instant::now();
+        let result = self.inner.as_mut().poll(cx);
+        self.polls.lock().expect("poll log").push(began.elapsed());
+        result
+    }
+}
+
+/// The longest a stall may be reported: the longest poll measured, plus
+/// the few instructions between tokio's poll hooks and `Timed`'s clock
+/// reads and the watchdog clock's calibration against `Instant`.
+fn longest_possible_stall_us(polls: &[Duration]) -> u64 {
+    let longest = polls.iter().max().expect("polls ran").as_micros() as u64;
+    longest + longest / 50 + 1_000
+}
+
+#[test]
+fn back_to_back_stalls_on_one_worker_never_outlast_their_polls() {
+    let monitored = support::current_thread(Monitor::builder().stall_threshold(ms(2)));
+    let polls = Arc::new(Mutex::new(Vec::new()));
+    let task = monitored.monitor.spawn_named_on(
+        "back-to-back",
+        Timed {
+            inner: Box::pin(async {
+                for _ in 0..80 {
+                    std::thread::sleep(ms(4));
+                    tokio::task::yield_now().await;
+                }
+            }),
+            polls: Arc::clone(&polls),
+        },
+        monitored.runtime.handle(),
+    );
+    // Reports (and one reset) taken while the stalls come and go, from
+    // another thread, as a service's metrics endpoint would.
+    let reporter = std::thread::spawn({
+        let monitor = monitored.monitor.clone();
+        move || {
+            let mut reports = Vec::new();
+            for round in 0..40 {
+                if round == 20 {
+                    monitor.reset();
+                }
+                reports.push(monitor.report());
+                std::thread::sleep(ms(3));
+            }
+            reports
+        }
+    });
+    monitored.runtime.block_on(task).expect("blocking task");
+    let mid_run = reporter.join().expect("reporter");
+    // The after-poll hook of the last poll may run a moment after the
+    // JoinHandle completes: let the watchdog scan once more.
+    std::thread::sleep(ms(20));
+    monitored.guard.stop();
+    let last = monitored.monitor.report();
+
+    let polls = polls.lock().expect("poll log").clone();
+    let bound = longest_possible_stall_us(&polls);
+    assert!(
+        last.stall_count >= 10,
+        "80 polls of 4 ms with a 2 ms threshold: {:#?}",
+        last.stalls
+    );
+    for report in mid_run.iter().chain([&last]) {
+        for stall in &report.stalls {
+            assert!(
+                stall.duration_us <= bound,
+                "a stall of {} us, but no poll ran longer than {bound} us: {stall:?}",
+                stall.duration_us
+            );
+        }
+    }
+    assert!(
+        last.stalls.iter().all(|s| !s.in_progress),
+        "every poll ended, so every stall is closed: {:#?}",
+        last.stalls
+    );
 }

@@ -8,6 +8,10 @@ use std::process::{Command, ExitCode};
 
 #[derive(clap::Args)]
 pub struct Args {
+    /// After the run, lint bench-harness with the runtime reports it wrote
+    /// (`<out>/runtime/*.json`) as evidence and print the join
+    #[arg(long)]
+    evidence: bool,
     /// Arguments for `stallcheck-bench run` (see `stallcheck-bench run --help`)
     #[arg(
         trailing_var_arg = true,
@@ -39,13 +43,14 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
     let binary = target.join("release").join("stallcheck-bench");
     let mut command = Command::new(&binary);
     command.current_dir(&root).arg("run");
-    if !args
-        .pass_through
-        .iter()
-        .any(|arg| arg == "--out" || arg.starts_with("--out="))
-    {
-        command.arg("--out").arg(target.join("stallcheck"));
-    }
+    let out = match out_dir(&args.pass_through) {
+        Some(out) => root.join(out),
+        None => {
+            let out = target.join("stallcheck");
+            command.arg("--out").arg(&out);
+            out
+        }
+    };
     command.args(&args.pass_through);
     eprintln!(
         "==> {} run {}",
@@ -55,11 +60,51 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
     let status = command
         .status()
         .map_err(|err| format!("cannot run {}: {err}", binary.display()))?;
+    if args.evidence {
+        close_the_loop(&root, &out)?;
+    }
     Ok(match status.code() {
         Some(0) => ExitCode::SUCCESS,
         Some(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
         None => ExitCode::FAILURE,
     })
+}
+
+/// `--out DIR` / `--out=DIR` among the pass-through arguments.
+fn out_dir(pass_through: &[String]) -> Option<PathBuf> {
+    let mut args = pass_through.iter();
+    while let Some(arg) = args.next() {
+        if arg == "--out" {
+            return args.next().map(PathBuf::from);
+        }
+        if let Some(dir) = arg.strip_prefix("--out=") {
+            return Some(PathBuf::from(dir));
+        }
+    }
+    None
+}
+
+/// The join table, then the linter's findings with their measured cost
+/// (most first) and its blind spots.
+fn close_the_loop(root: &std::path::Path, out: &std::path::Path) -> Result<(), String> {
+    let runtime = out.join("runtime");
+    eprintln!(
+        "==> stallcheck bench-harness --evidence {} --sort cost",
+        runtime.display()
+    );
+    let variants = crate::evidence_loop::join(root, &runtime)?;
+    print!("{}", crate::evidence_loop::render(&variants));
+    println!();
+    // The linter's own rendering; its exit code (1: findings) is expected.
+    let _ = stallcheck_lint::cli::run([
+        "stallcheck".into(),
+        root.join("bench-harness").into_os_string(),
+        "--evidence".into(),
+        runtime.into_os_string(),
+        "--sort".into(),
+        "cost".into(),
+    ]);
+    Ok(())
 }
 
 /// The workspace root: this package's parent directory.

@@ -5,6 +5,7 @@
 mod audit;
 mod bench;
 mod ci;
+mod evidence_loop;
 mod harness;
 mod mutate;
 mod provision;
@@ -24,7 +25,8 @@ struct Cli {
 enum Task {
     /// Lint this workspace (or --manifest-path) with stallcheck; writes target/stallcheck/stallcheck.sarif
     Audit(audit::Args),
-    /// Run the blocking-versus-fixed workloads and write target/stallcheck/harness.json
+    /// Run the blocking-versus-fixed workloads and write target/stallcheck/harness.json;
+    /// with --evidence, then lint bench-harness with the measured stall sites
     Harness(harness::Args),
     /// Run the criterion benchmarks; save or compare against a baseline
     Bench(bench::Args),

@@ -27,8 +27,12 @@
 //!   counted.
 
 mod cpu;
+mod sampler;
+mod sites;
 pub(crate) mod stack;
 mod symbols;
+
+pub(crate) use sampler::SamplerThread;
 
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, VecDeque};
@@ -44,7 +48,12 @@ use std::time::Duration;
 use crate::clock::Clock;
 use crate::lag::lock;
 use crate::names::{NameTable, UNNAMED, task_id_u64};
-use crate::report::Stall;
+use crate::report::{Stall, StallSite};
+use sampler::SamplerCounters;
+use sites::SiteTable;
+
+/// Most call sites kept (further ones are counted, not kept).
+const SITE_CAPACITY: usize = 512;
 
 const NO_WORKER: usize = usize::MAX;
 
@@ -151,7 +160,20 @@ impl WorkerSlot {
     #[inline(never)]
     fn end_stalled_poll(&self, clock: &Clock) {
         self.stall_end_ticks
-            .store(clock.now_ticks(), Ordering::Relaxed);
+            .store(clock.now_ticks(), Ordering::Release);
+    }
+
+    /// When stalled poll `seq` ended, as its after-poll hook read the clock;
+    /// `None` while it runs, or if it ended before the watchdog flagged it
+    /// (its hook then read no clock).
+    fn stall_end(&self, seq: u64) -> Option<u64> {
+        if self.stalled_seq.load(Ordering::Acquire) != seq {
+            return None;
+        }
+        match self.stall_end_ticks.load(Ordering::Acquire) {
+            0 => None,
+            end => Some(end),
+        }
     }
 
     fn note_poll_duration(&self, duration_ns: u64) {
@@ -206,6 +228,9 @@ pub(crate) struct WatchdogState {
     slots: Mutex<Vec<Arc<WorkerSlot>>>,
     next_slot_uid: AtomicU64,
     pub(crate) stalls: Mutex<StallRing>,
+    /// Blocking time per call site, from closed stalls and the sampler.
+    sites: Mutex<SiteTable>,
+    sampler: SamplerCounters,
     names: Arc<NameTable>,
     pub(crate) hooks_installed: AtomicBool,
     capture_stacks: bool,
@@ -227,14 +252,12 @@ impl WatchdogState {
             slots: Mutex::new(Vec::new()),
             next_slot_uid: AtomicU64::new(1),
             stalls: Mutex::new(StallRing::new(stall_capacity)),
+            sites: Mutex::new(SiteTable::new(SITE_CAPACITY)),
+            sampler: SamplerCounters::default(),
             names,
             hooks_installed: AtomicBool::new(false),
             capture_stacks,
         }
-    }
-
-    pub(crate) fn now_ns(&self) -> u64 {
-        self.clock.now_ns()
     }
 
     pub(crate) fn clock_source(&self) -> &'static str {
@@ -245,7 +268,27 @@ impl WatchdogState {
         lock(&self.slots).clone()
     }
 
+    /// The stalls of the current interval; see [`StallRing::snapshot`].
+    pub(crate) fn stalls_snapshot(&self) -> (Vec<Stall>, u64, u64) {
+        lock(&self.stalls).snapshot(&self.clock)
+    }
+
+    /// The call sites of the current interval (most blocked time first),
+    /// the sites not kept, and the sampler's kept and discarded samples.
+    pub(crate) fn sites_snapshot(&self) -> (Vec<StallSite>, u64, u64, u64) {
+        let (sites, dropped) = lock(&self.sites).report();
+        (
+            sites,
+            dropped,
+            self.sampler.taken.load(Ordering::Relaxed),
+            self.sampler.discarded.load(Ordering::Relaxed),
+        )
+    }
+
     pub(crate) fn reset(&self) {
+        lock(&self.sites).clear();
+        self.sampler.taken.store(0, Ordering::Relaxed);
+        self.sampler.discarded.store(0, Ordering::Relaxed);
         lock(&self.stalls).clear();
         for slot in lock(&self.slots).iter() {
             slot.max_poll_ns.store(0, Ordering::Relaxed);
@@ -337,24 +380,36 @@ impl WatchdogState {
     /// the threshold into stalls with their raw stack, which `symbolise_job`
     /// names later (on another thread, so a slow symbolisation never delays
     /// the next scan).
+    ///
+    /// Each slot is read once per scan and that one reading decides both
+    /// whether its open stall ended and which poll runs now: a stall is
+    /// closed on every path that forgets its poll (another poll running, no
+    /// poll running, the thread gone), so none stays open after its poll.
     fn scan(&self, watches: &mut Watches, symboliser: &SyncSender<SymbolJob>) {
         self.clock.recalibrate();
         let now = self.clock.now_ticks();
-        for watch in watches.values_mut() {
-            if !watch.stalled {
-                continue;
-            }
-            if watch.slot.still_running(watch.seq) {
-                self.follow_stall(watch, now);
-            } else {
-                self.close_stall(watch);
-                watch.stalled = false;
-            }
-        }
         let slots = self.slots();
-        watches.retain(|uid, _| slots.iter().any(|s| s.uid == *uid));
+        watches.retain(|uid, watch| {
+            let alive = slots.iter().any(|s| s.uid == *uid);
+            if !alive && watch.stalled {
+                // The thread exited: its poll ended at the latest now.
+                self.close_stall(watch);
+            }
+            alive
+        });
         for slot in slots {
-            let Some(record) = slot.read() else { continue };
+            let record = slot.read();
+            if let Some(watch) = watches.get_mut(&slot.uid)
+                && watch.stalled
+            {
+                if record.is_some_and(|r| r.seq == watch.seq) {
+                    self.follow_stall(watch, now);
+                } else {
+                    self.close_stall(watch);
+                    watch.stalled = false;
+                }
+            }
+            let Some(record) = record else { continue };
             let watch = watches.entry(slot.uid).or_insert_with(|| Watch {
                 slot: Arc::clone(&slot),
                 seq: record.seq,
@@ -364,6 +419,7 @@ impl WatchdogState {
                 cpu_at_stall: None,
             });
             if watch.seq != record.seq {
+                debug_assert!(!watch.stalled, "a stall outlived its poll");
                 (watch.seq, watch.first_seen, watch.stalled) = (record.seq, now, false);
             }
             watch.last_seen = now;
@@ -392,12 +448,18 @@ impl WatchdogState {
 
     /// Creates the record first, so the scan that closes it finds it even if
     /// the poll ends while the stack is being taken.
-    fn open_stall(&self, slot: &WorkerSlot, record: &PollRecord, first_seen: u64, running_ns: u64) {
+    fn open_stall(
+        &self,
+        slot: &Arc<WorkerSlot>,
+        record: &PollRecord,
+        first_seen: u64,
+        running_ns: u64,
+    ) {
         let mut ring = lock(&self.stalls);
         if ring.find_mut(slot.uid, record.seq).is_none() {
             let mut stall = self.new_stall(slot, record, first_seen);
             stall.duration_us = running_ns / 1_000;
-            ring.push(slot.uid, record.seq, stall);
+            ring.push(Arc::clone(slot), record.seq, stall);
         }
     }
 
@@ -421,10 +483,10 @@ impl WatchdogState {
     /// its after-poll hook saw the stall flag, else up to the last scan that
     /// saw it running) and log the final event.
     fn close_stall(&self, watch: &Watch) {
-        let end = match watch.slot.stall_end_ticks.load(Ordering::Relaxed) {
-            0 => watch.last_seen,
-            end => end.max(watch.last_seen),
-        };
+        let end = watch
+            .slot
+            .stall_end(watch.seq)
+            .map_or(watch.last_seen, |end| end.max(watch.last_seen));
         let duration_ns = self.clock.ticks_to_ns(end.saturating_sub(watch.first_seen));
         watch.slot.note_poll_duration(duration_ns);
         let mut ring = lock(&self.stalls);
@@ -439,7 +501,14 @@ impl WatchdogState {
         }
         let stall = stall.clone();
         drop(ring);
-        warn_stall(&stall, "blocked");
+        self.settled(&stall);
+    }
+
+    /// A stall closed with its stack named (or explained): counted at its
+    /// call site, and logged.
+    fn settled(&self, stall: &Stall) {
+        lock(&self.sites).add_stall(stall);
+        warn_stall(stall, "blocked");
     }
 
     fn take_stack(&self, slot: &WorkerSlot, record: &PollRecord) -> SymbolJob {
@@ -455,14 +524,20 @@ impl WatchdogState {
             job.raw = Err("stack capture disabled".to_owned());
             return job;
         }
-        job.raw = stack::capture(slot.tid);
-        // If the poll ended while the signal was in flight, the stack shows
-        // whatever ran next; keep it, but say so.
-        if job.raw.is_ok() && !slot.still_running(record.seq) {
-            job.note = Some(
-                "the poll ended while the stack was being taken; frames may be from later code"
-                    .to_owned(),
-            );
+        match stack::capture(slot.tid, &slot.seq) {
+            Ok(capture) => {
+                // The handler read the thread's poll counter: if the poll
+                // ended while the signal was in flight, the stack shows
+                // whatever ran next; keep it, but say so.
+                if capture.seq != record.seq {
+                    job.note = Some(
+                        "the poll ended before the stack was taken; frames are from later code"
+                            .to_owned(),
+                    );
+                }
+                job.raw = Ok(capture.frames);
+            }
+            Err(why) => job.raw = Err(why),
         }
         job
     }
@@ -499,9 +574,9 @@ impl WatchdogState {
             snapshot.duration_us = snapshot.duration_us.max(so_far);
             warn_stall(&snapshot, "is blocked (still running)");
         } else {
-            // The poll ended before its stack was named; the after-poll hook
-            // left the final event to us.
-            warn_stall(&snapshot, "blocked");
+            // The poll ended before its stack was named; the scan that
+            // closed it left the final event to us.
+            self.settled(&snapshot);
         }
     }
 }
@@ -604,10 +679,12 @@ struct Watch {
 type Watches = HashMap<u64, Watch>;
 
 /// The bounded ring of stalls, keyed for updates by `(slot, poll seq)`.
+/// Each entry keeps its slot, so a report can ask whether an open stall's
+/// poll really still runs.
 #[derive(Debug)]
 pub(crate) struct StallRing {
     capacity: usize,
-    entries: VecDeque<(u64, u64, Stall)>,
+    entries: VecDeque<(Arc<WorkerSlot>, u64, Stall)>,
     total: u64,
     dropped: u64,
 }
@@ -622,41 +699,58 @@ impl StallRing {
         }
     }
 
-    fn push(&mut self, slot_uid: u64, seq: u64, stall: Stall) {
+    fn push(&mut self, slot: Arc<WorkerSlot>, seq: u64, stall: Stall) {
         self.total += 1;
         if self.entries.len() == self.capacity {
             self.entries.pop_front();
             self.dropped += 1;
         }
-        self.entries.push_back((slot_uid, seq, stall));
+        self.entries.push_back((slot, seq, stall));
     }
 
     fn find_mut(&mut self, slot_uid: u64, seq: u64) -> Option<&mut Stall> {
         self.entries
             .iter_mut()
             .rev()
-            .find(|(u, s, _)| *u == slot_uid && *s == seq)
+            .find(|(slot, s, _)| slot.uid == slot_uid && *s == seq)
             .map(|(_, _, stall)| stall)
     }
 
+    /// Starts a new interval. Stalls still in progress stay: they hold a
+    /// worker in the new interval too, and the scan that closes them must
+    /// find them.
     fn clear(&mut self) {
-        self.entries.clear();
-        self.total = 0;
+        self.entries.retain(|(_, _, stall)| stall.in_progress);
+        self.total = self.entries.len() as u64;
         self.dropped = 0;
     }
 
     /// Stalls in the ring (oldest first), the total seen and how many were
     /// pushed out.
-    pub(crate) fn snapshot(&self, now_ns: u64) -> (Vec<Stall>, u64, u64) {
+    ///
+    /// No stall is reported longer than its poll ran: an open stall is
+    /// extended to `now` only if its poll is still the one running on its
+    /// thread; one whose poll ended since the last scan is reported closed,
+    /// at the end its after-poll hook timed (or the last scan that saw it).
+    pub(crate) fn snapshot(&self, clock: &Clock) -> (Vec<Stall>, u64, u64) {
         let stalls = self
             .entries
             .iter()
-            .map(|(_, _, stall)| {
+            .map(|(slot, seq, stall)| {
                 let mut stall = stall.clone();
-                if stall.in_progress {
-                    // Still stuck: report how long so far.
-                    let so_far = (now_ns / 1_000).saturating_sub(stall.started_at_us);
+                if !stall.in_progress {
+                    return stall;
+                }
+                if slot.still_running(*seq) {
+                    let so_far = (clock.now_ns() / 1_000).saturating_sub(stall.started_at_us);
                     stall.duration_us = stall.duration_us.max(so_far);
+                } else {
+                    stall.in_progress = false;
+                    if let Some(end) = slot.stall_end(*seq) {
+                        let ended_us = clock.ticks_to_ns(end) / 1_000;
+                        let timed = ended_us.saturating_sub(stall.started_at_us);
+                        stall.duration_us = stall.duration_us.max(timed);
+                    }
                 }
                 stall
             })
@@ -790,11 +884,13 @@ mod tests {
 
     #[test]
     fn the_ring_is_bounded_and_counts_what_it_drops() {
+        let clock = Clock::new();
+        let slot = Arc::new(WorkerSlot::new(1));
         let mut ring = StallRing::new(3);
         for id in 0..5 {
-            ring.push(1, id, stall(id));
+            ring.push(Arc::clone(&slot), id, stall(id));
         }
-        let (stalls, total, dropped) = ring.snapshot(0);
+        let (stalls, total, dropped) = ring.snapshot(&clock);
         assert_eq!(
             stalls.iter().map(|s| s.task_id).collect::<Vec<_>>(),
             vec![2, 3, 4]
@@ -802,5 +898,164 @@ mod tests {
         assert_eq!((total, dropped), (5, 2));
         assert!(ring.find_mut(1, 0).is_none());
         assert!(ring.find_mut(1, 4).is_some());
+    }
+
+    /// A watchdog driven scan by scan on the test thread, with a slot whose
+    /// polls the test begins and ends by hand. Stacks are not captured (the
+    /// slot's thread is the test's own).
+    struct Harness {
+        state: WatchdogState,
+        slot: Arc<WorkerSlot>,
+        watches: Watches,
+        jobs: SyncSender<SymbolJob>,
+        _queue: std::sync::mpsc::Receiver<SymbolJob>,
+        /// When the running poll began, as the test saw it.
+        poll_began: Option<std::time::Instant>,
+    }
+
+    const THRESHOLD: Duration = Duration::from_millis(2);
+
+    impl Harness {
+        fn new() -> Self {
+            let state = WatchdogState::new(
+                1,
+                Clock::new(),
+                THRESHOLD,
+                64,
+                Arc::new(NameTable::default()),
+                false,
+            );
+            let slot = Arc::new(WorkerSlot::new(1));
+            lock(&state.slots).push(Arc::clone(&slot));
+            let (jobs, queue) = sync_channel(SYMBOLISER_QUEUE);
+            Self {
+                state,
+                slot,
+                watches: Watches::new(),
+                jobs,
+                _queue: queue,
+                poll_began: None,
+            }
+        }
+
+        fn begin_poll(&mut self, task: u64) {
+            self.poll_began = Some(std::time::Instant::now());
+            self.slot.begin_poll(task, Location::caller());
+        }
+
+        /// Ends the running poll; returns how long it ran.
+        fn end_poll(&mut self) -> Duration {
+            self.slot.end_poll(&self.state.clock);
+            self.poll_began.take().expect("a poll runs").elapsed()
+        }
+
+        fn scan(&mut self) {
+            self.state.scan(&mut self.watches, &self.jobs);
+        }
+
+        /// Begins a poll and scans until the watchdog calls it a stall.
+        fn stall(&mut self, task: u64) {
+            self.begin_poll(task);
+            self.scan();
+            std::thread::sleep(THRESHOLD * 2);
+            self.scan();
+            let (stalls, ..) = self.state.stalls_snapshot();
+            assert!(
+                stalls.iter().any(|s| s.task_id == task && s.in_progress),
+                "{stalls:#?}"
+            );
+        }
+
+        fn stalls(&self) -> Vec<Stall> {
+            self.state.stalls_snapshot().0
+        }
+    }
+
+    /// The invariant: a stall is never longer than its poll ran (up to the
+    /// clock's calibration: the watchdog's ticks against `Instant`).
+    fn assert_within(stall: &Stall, poll: Duration) {
+        let poll_us = poll.as_micros() as u64;
+        assert!(
+            stall.duration_us <= poll_us + poll_us / 50 + 100,
+            "a stall of {} us in a poll of {poll_us} us: {stall:?}",
+            stall.duration_us
+        );
+    }
+
+    #[test]
+    fn a_stall_closes_when_the_next_poll_already_runs_at_the_next_scan() {
+        let mut h = Harness::new();
+        h.stall(1);
+        let first = h.end_poll();
+        h.begin_poll(2);
+        h.scan();
+        std::thread::sleep(Duration::from_millis(30));
+        let stalls = h.stalls();
+        assert_eq!(stalls.len(), 1, "{stalls:#?}");
+        assert!(!stalls[0].in_progress, "{stalls:#?}");
+        assert_within(&stalls[0], first);
+    }
+
+    #[test]
+    fn many_consecutive_stalls_on_one_slot_all_close_at_their_poll_length() {
+        let mut h = Harness::new();
+        let mut polls = Vec::new();
+        for task in 0..20 {
+            h.stall(task);
+            polls.push(h.end_poll());
+        }
+        h.begin_poll(99);
+        h.scan();
+        std::thread::sleep(Duration::from_millis(20));
+        let stalls = h.stalls();
+        assert_eq!(stalls.len(), polls.len(), "{stalls:#?}");
+        for (stall, poll) in stalls.iter().zip(&polls) {
+            assert!(!stall.in_progress, "{stall:?}");
+            assert_within(stall, *poll);
+        }
+    }
+
+    #[test]
+    fn a_report_between_scans_does_not_extend_a_poll_that_ended() {
+        let mut h = Harness::new();
+        h.stall(1);
+        let poll = h.end_poll();
+        // No scan yet: the ring still holds the stall open.
+        std::thread::sleep(Duration::from_millis(30));
+        let stalls = h.stalls();
+        assert!(!stalls[0].in_progress, "{stalls:#?}");
+        assert_within(&stalls[0], poll);
+        assert!(
+            stalls[0].duration_us >= (THRESHOLD.as_micros() as u64),
+            "timed by the after-poll hook: {stalls:#?}"
+        );
+    }
+
+    #[test]
+    fn a_stall_whose_thread_goes_away_is_closed() {
+        let mut h = Harness::new();
+        h.stall(1);
+        let uid = h.slot.uid;
+        h.state.unregister(uid);
+        let poll = h.end_poll();
+        h.scan();
+        let (ring, ..) = lock(&h.state.stalls).snapshot(&h.state.clock);
+        assert!(!ring[0].in_progress, "{ring:#?}");
+        assert_within(&ring[0], poll);
+    }
+
+    #[test]
+    fn a_stall_open_across_a_reset_stays_and_closes_after_it() {
+        let mut h = Harness::new();
+        h.stall(1);
+        h.state.reset();
+        let (during, total, _) = h.state.stalls_snapshot();
+        assert_eq!((during.len(), total), (1, 1), "{during:#?}");
+        assert!(during[0].in_progress);
+        let poll = h.end_poll();
+        h.scan();
+        let after = h.stalls();
+        assert!(!after[0].in_progress, "{after:#?}");
+        assert_within(&after[0], poll);
     }
 }

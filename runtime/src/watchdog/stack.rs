@@ -28,6 +28,14 @@ pub(crate) const MAX_FRAMES: usize = 128;
 /// still including the signal handler's own frames.
 pub(crate) type RawStack = Vec<usize>;
 
+/// A captured stack and the value the target thread's poll counter (its
+/// slot's `seq`) had while the handler ran: which poll the stack belongs to.
+#[derive(Debug)]
+pub(crate) struct Capture {
+    pub(crate) frames: RawStack,
+    pub(crate) seq: u64,
+}
+
 #[cfg(target_os = "linux")]
 pub(crate) use linux::{capture, ensure_installed};
 
@@ -42,8 +50,11 @@ pub(crate) fn ensure_installed() -> Result<String, String> {
 }
 
 #[cfg(not(target_os = "linux"))]
-pub(crate) fn capture(_tid: i32) -> Result<RawStack, String> {
-    ensure_installed().map(|_| Vec::new())
+pub(crate) fn capture(_tid: i32, _seq: &std::sync::atomic::AtomicU64) -> Result<Capture, String> {
+    ensure_installed().map(|_| Capture {
+        frames: Vec::new(),
+        seq: 0,
+    })
 }
 
 /// The scheduler state of thread `tid` of this process, from
@@ -84,11 +95,11 @@ pub(crate) fn current_tid() -> i32 {
 
 #[cfg(target_os = "linux")]
 mod linux {
-    use std::sync::atomic::{AtomicI32, AtomicU8, AtomicUsize, Ordering};
+    use std::sync::atomic::{AtomicI32, AtomicPtr, AtomicU8, AtomicU64, AtomicUsize, Ordering};
     use std::sync::{Mutex, OnceLock};
     use std::time::{Duration, Instant};
 
-    use super::{MAX_FRAMES, RawStack};
+    use super::{Capture, MAX_FRAMES, RawStack};
 
     const IDLE: u8 = 0;
     const REQUESTED: u8 = 1;
@@ -101,6 +112,10 @@ mod linux {
     static STATE: AtomicU8 = AtomicU8::new(IDLE);
     static TARGET_TID: AtomicI32 = AtomicI32::new(0);
     static LEN: AtomicUsize = AtomicUsize::new(0);
+    /// The target's poll counter, read by the handler (the capturing thread
+    /// keeps the slot alive until the capture ends), and what it read.
+    static SEQ_SOURCE: AtomicPtr<AtomicU64> = AtomicPtr::new(std::ptr::null_mut());
+    static SEQ_AT_CAPTURE: AtomicU64 = AtomicU64::new(0);
     static FRAMES: [AtomicUsize; MAX_FRAMES] = [const { AtomicUsize::new(0) }; MAX_FRAMES];
     static CAPTURE_LOCK: Mutex<()> = Mutex::new(());
     static INSTALLED: OnceLock<Result<String, String>> = OnceLock::new();
@@ -160,6 +175,12 @@ mod linux {
                 .compare_exchange(REQUESTED, WRITING, Ordering::AcqRel, Ordering::Acquire)
                 .is_ok()
         {
+            let source = SEQ_SOURCE.load(Ordering::Acquire);
+            // SAFETY: `capture` points it at a counter it keeps alive until
+            // the handler is DONE or the capture gave up (then not WRITING).
+            if let Some(seq) = unsafe { source.as_ref() } {
+                SEQ_AT_CAPTURE.store(seq.load(Ordering::Relaxed), Ordering::Relaxed);
+            }
             let mut len = 0;
             // SAFETY: the callback only stores into preallocated atomics.
             unsafe {
@@ -177,12 +198,23 @@ mod linux {
     }
 
     /// Captures the stack of thread `tid` (a kernel thread id in this
-    /// process). Raw instruction pointers, innermost first.
-    pub(crate) fn capture(tid: i32) -> Result<RawStack, String> {
+    /// process), with the value of `seq` (the thread's own poll counter)
+    /// at that moment. Raw instruction pointers, innermost first.
+    pub(crate) fn capture(tid: i32, seq: &AtomicU64) -> Result<Capture, String> {
         ensure_installed()?;
         let _one_at_a_time = CAPTURE_LOCK
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
+        SEQ_SOURCE.store(std::ptr::from_ref(seq).cast_mut(), Ordering::Release);
+        let captured = signal_and_wait(tid);
+        SEQ_SOURCE.store(std::ptr::null_mut(), Ordering::Release);
+        captured.map(|frames| Capture {
+            frames,
+            seq: SEQ_AT_CAPTURE.load(Ordering::Relaxed),
+        })
+    }
+
+    fn signal_and_wait(tid: i32) -> Result<RawStack, String> {
         TARGET_TID.store(tid, Ordering::Release);
         STATE.store(REQUESTED, Ordering::Release);
         // tgkill, not pthread_kill: a kernel tid stays a valid argument even
