@@ -1,5 +1,6 @@
 //! Criterion benchmarks: one group per workload (`workload/vector-store` …),
-//! both variants at a small fixed load, throughput in operations.
+//! the three variants at a small fixed load, throughput in operations; and
+//! the embedding alone (`embed`). `cargo xtask bench` gates on them.
 //!
 //! The runtime, the plan and a fresh workload state per iteration are built
 //! outside the timed routine; each timed iteration opens the variant, drives
@@ -49,10 +50,12 @@ impl Fresh {
         Settings {
             cpu_permits: embed::cpu_permits(),
             seed: 7,
-            clients: CLIENTS,
-            ops: self.ops,
             redis_url: self.redis_url.clone(),
-            scratch: self.root.path().join(format!("state-{index}")),
+            ..Settings::small(
+                self.root.path().join(format!("state-{index}")),
+                CLIENTS,
+                self.ops,
+            )
         }
     }
 
@@ -98,6 +101,7 @@ fn bench_workload<W: Workload>(
     group.measurement_time(Duration::from_secs(5));
     bench_variant::<W, W::Blocking>(&mut group, runtime, &fresh, &plan, &expected, "blocking");
     bench_variant::<W, W::Fixed>(&mut group, runtime, &fresh, &plan, &expected, "fixed");
+    bench_variant::<W, W::Optimized>(&mut group, runtime, &fresh, &plan, &expected, "optimized");
     group.finish();
 }
 
@@ -133,7 +137,7 @@ fn bench_variant<W: Workload, V: Variant<W>>(
                     );
                     if let Some(difference) = compare::<W>(&completed, &reference) {
                         panic!(
-                            "{} {name}: differs from the reference (\"blocking\" = this run, \"fixed\" = the reference): {difference}",
+                            "{} {name}: differs from the reference (this run first, the reference second): {difference}",
                             W::NAME
                         );
                     }

@@ -12,12 +12,16 @@
 //! driver's bookkeeping, which never blocks) run on it.
 
 pub mod charts;
+pub mod claims;
 pub mod driver;
 pub mod embed;
 pub mod monitoring;
+pub mod progress;
 pub mod redis_server;
 pub mod report;
 pub mod run;
+pub mod scratch;
 pub mod seed;
+pub mod storage;
 pub mod workload;
 pub mod workloads;

@@ -7,15 +7,17 @@
 
 pub mod blocking;
 pub mod fixed;
+pub mod optimized;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use redis::Commands;
 use serde::{Deserialize, Serialize};
 
 use crate::redis_server::{RedisServer, StartError};
 use crate::seed::{self, Rng};
-use crate::workload::{Completed, Plan, Settings, Unprepared, VariantKind, Workload};
+use crate::workload::{Completed, Effects, Plan, Settings, Unprepared, VariantKind, Workload};
 
 /// Seconds a document lives in Redis.
 pub const TTL_SECONDS: u64 = 600;
@@ -44,6 +46,11 @@ pub struct KeySpace {
 }
 
 impl KeySpace {
+    /// A `SCAN MATCH` pattern for every key of one variant.
+    pub fn pattern(&self, kind: VariantKind) -> String {
+        format!("stallcheck:{}:{}:*", self.run, kind.as_str())
+    }
+
     /// The key of a document for one variant.
     pub fn key(&self, kind: VariantKind, conversation: u64, doc: u64) -> String {
         format!(
@@ -123,6 +130,7 @@ impl Workload for WorkingMemory {
     type Outcome = Outcome;
     type Blocking = blocking::BlockingWorkingMemory;
     type Fixed = fixed::FixedWorkingMemory;
+    type Optimized = optimized::OptimizedWorkingMemory;
 
     fn prepare(settings: &Settings) -> Result<Self, Unprepared> {
         let (url, server) = match &settings.redis_url {
@@ -161,6 +169,48 @@ impl Workload for WorkingMemory {
             Op::Retrieve { .. } => "retrieve",
             Op::Update { .. } => "update",
         }
+    }
+
+    /// Deletes the variant's keys of this run, then zeroes the server's
+    /// command statistics (`CONFIG RESETSTAT`; with `--redis-url` that
+    /// resets them for every user of that server).
+    fn fresh_state(&self, kind: VariantKind) -> Result<(), String> {
+        let mut connection = self
+            .client
+            .get_connection()
+            .map_err(|err| format!("cannot connect to reset state: {err}"))?;
+        let keys: Vec<String> = connection
+            .scan_match::<_, String>(self.keys.pattern(kind))
+            .map_err(|err| format!("cannot list keys: {err}"))?
+            .collect();
+        for key in keys.chunks(512) {
+            redis::cmd("DEL")
+                .arg(key)
+                .exec(&mut connection)
+                .map_err(|err| format!("cannot delete keys: {err}"))?;
+        }
+        redis::cmd("CONFIG")
+            .arg("RESETSTAT")
+            .exec(&mut connection)
+            .map_err(|err| format!("CONFIG RESETSTAT: {err}"))
+    }
+
+    /// The commands the server executed since `reset_effects`, from its own
+    /// `INFO commandstats`, minus the `INFO` that reads them and the
+    /// handshake of the connection that asks.
+    fn effects(&self, _kind: VariantKind) -> Result<Effects, String> {
+        let mut connection = self
+            .client
+            .get_connection()
+            .map_err(|err| format!("cannot connect to read stats: {err}"))?;
+        let info: String = redis::cmd("INFO")
+            .arg("commandstats")
+            .query(&mut connection)
+            .map_err(|err| format!("INFO commandstats: {err}"))?;
+        Ok(Effects {
+            redis_commands: command_calls(&info),
+            ..Effects::default()
+        })
     }
 
     fn check(
@@ -244,6 +294,25 @@ fn replay(
         }
     }
     Ok(model)
+}
+
+/// Calls per command from `INFO commandstats` text
+/// (`cmdstat_get:calls=12,usec=...`); subcommands keep their `|` form
+/// (`client|setinfo`). The `config|resetstat` and `info` of the harness's own
+/// bookkeeping are left out.
+pub fn command_calls(info: &str) -> BTreeMap<String, u64> {
+    info.lines()
+        .filter_map(|line| {
+            let (name, stats) = line.trim().strip_prefix("cmdstat_")?.split_once(':')?;
+            let calls = stats
+                .split(',')
+                .find_map(|field| field.strip_prefix("calls="))?
+                .parse()
+                .ok()?;
+            Some((name.to_string(), calls))
+        })
+        .filter(|(name, _)| name != "info" && name != "config|resetstat")
+        .collect()
 }
 
 fn serialized_len(document: &Document) -> usize {
