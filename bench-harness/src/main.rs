@@ -77,9 +77,12 @@ struct RunArgs {
     /// every client, so that saves contend for their lock
     #[arg(long, value_name = "PCT", default_value_t = DEFAULT_HOT_SHARE, value_parser = clap::value_parser!(u8).range(0..=100))]
     hot_share: u8,
-    /// Extra latency (ms) after each fsync, in every variant alike (a slower device)
-    #[arg(long, value_name = "MS", default_value_t = 0.0, value_parser = non_negative_ms)]
-    io_latency: f64,
+    /// Extra latency (ms) added inside every blocking-capable call, in every variant alike:
+    /// after each fsync (a slower device) and to each Redis request (a loopback proxy in
+    /// front of redis-server). Several values (`0,1,5,20`) rerun everything at each one and
+    /// draw the price curve (price-curve.json, <workload>-price-curve.svg)
+    #[arg(long, value_name = "MS[,MS...]", default_value = "0", value_delimiter = ',', value_parser = non_negative_ms)]
+    io_latency: Vec<f64>,
     /// Use this Redis instead of starting a private redis-server
     #[arg(long, value_name = "URL")]
     redis_url: Option<String>,
@@ -169,7 +172,7 @@ fn execute(args: RunArgs) -> Result<ExitCode, String> {
             },
         },
         hot_share: args.hot_share,
-        io_latency: Duration::from_secs_f64(args.io_latency / 1000.0),
+        io_latency: Duration::ZERO,
         redis_url: args.redis_url,
         console: args.console,
         out: args.out,
@@ -178,6 +181,29 @@ fn execute(args: RunArgs) -> Result<ExitCode, String> {
             .cpu_permits
             .map_or_else(stallcheck_bench::embed::cpu_permits, |n| n as usize),
         print: true,
+    };
+    let latencies: Vec<Duration> = args
+        .io_latency
+        .iter()
+        .map(|ms| Duration::from_secs_f64(ms / 1000.0))
+        .collect();
+    if latencies.len() > 1 {
+        let curve = stallcheck_bench::price_curve::run(&options, &latencies)?;
+        for path in &curve.written {
+            println!("wrote {}", path.display());
+        }
+        for failure in &curve.failures {
+            eprintln!("error: {failure}");
+        }
+        return Ok(if curve.failures.is_empty() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        });
+    }
+    let options = RunOptions {
+        io_latency: latencies.first().copied().unwrap_or(Duration::ZERO),
+        ..options
     };
     let result = run::run(&options)?;
     for path in &result.written {

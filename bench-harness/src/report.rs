@@ -109,6 +109,9 @@ impl WorkloadReport {
 pub struct VariantReport {
     /// Achieved: completed operations per second of the measured part.
     pub ops_per_sec: f64,
+    /// Closed-loop throughput of this variant during calibration: how much
+    /// it can do, which the ratios compare (`null` without calibration).
+    pub capacity_ops_per_sec: Option<f64>,
     /// Open loop: the rate offered; `null` in closed loop.
     pub offered_ops_per_sec: Option<f64>,
     /// Open loop: achieved below 90% of offered; its latencies then include
@@ -166,7 +169,18 @@ pub struct Percentiles {
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Ratio {
     pub throughput: Option<f64>,
+    /// What `throughput` divides: `capacity` (the calibration's closed-loop
+    /// throughputs; open loop at one offered rate would cap both variants at
+    /// that rate) or `achieved` (the measured runs, without calibration).
+    pub basis: RatioBasis,
     pub loop_lag_p99: Option<f64>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RatioBasis {
+    Capacity,
+    Achieved,
 }
 
 impl Percentiles {
@@ -189,8 +203,19 @@ impl Ratio {
     /// ran too briefly for the probe to take a sample.
     pub fn between(base: &VariantDetail, candidate: &VariantDetail) -> Ratio {
         let sampled = base.observed.lag_samples > 0 && candidate.observed.lag_samples > 0;
+        let (throughput, basis) = match (
+            base.report.capacity_ops_per_sec,
+            candidate.report.capacity_ops_per_sec,
+        ) {
+            (Some(base), Some(candidate)) => (divide(candidate, base), RatioBasis::Capacity),
+            _ => (
+                divide(candidate.report.ops_per_sec, base.report.ops_per_sec),
+                RatioBasis::Achieved,
+            ),
+        };
         Ratio {
-            throughput: divide(candidate.report.ops_per_sec, base.report.ops_per_sec),
+            throughput,
+            basis,
             loop_lag_p99: divide(
                 candidate.report.loop_lag_us.p99 as f64,
                 base.report.loop_lag_us.p99 as f64,
@@ -217,9 +242,10 @@ pub struct VariantDetail {
 /// The header of the terminal table.
 pub fn table_header() -> String {
     format!(
-        "{:<15} {:<10} {:>15} {:>20} {:>15} {:>13} {:>6} {:>6} {:>7}",
+        "{:<15} {:<10} {:>9} {:>15} {:>20} {:>15} {:>13} {:>6} {:>6} {:>7}",
         "workload",
         "variant",
+        "capacity",
         "ops/s (offered)",
         "latency ms p50/p99/p99.9",
         "loop lag ms p50/p99",
@@ -247,8 +273,11 @@ pub fn table_rows(name: &str, variants: &[VariantDetail]) -> String {
         };
         let _ = writeln!(
             out,
-            "{label:<15} {:<10} {rate:>15} {:>20} {:>15} {:>13} {:>6} {:>5.1}% {:>7}",
+            "{label:<15} {:<10} {:>9} {rate:>15} {:>20} {:>15} {:>13} {:>6} {:>5.1}% {:>7}",
             detail.kind.as_str(),
+            report
+                .capacity_ops_per_sec
+                .map_or("-".to_string(), |capacity| format!("{capacity:.0}")),
             format!(
                 "{}/{}/{}",
                 ms(report.latency_us.p50),
@@ -286,9 +315,13 @@ pub fn table_rows(name: &str, variants: &[VariantDetail]) -> String {
     ] {
         if let (Some(base), Some(candidate)) = (find(base), find(candidate)) {
             let ratio = Ratio::between(base, candidate);
+            let basis = match ratio.basis {
+                RatioBasis::Capacity => "capacity",
+                RatioBasis::Achieved => "achieved ops/s",
+            };
             let _ = writeln!(
                 out,
-                "{:<15} {label:<10} {:>15}   {meaning}; {}",
+                "{:<15} {label:<10} {:>9}   {meaning} ({basis}); {}",
                 "",
                 ratio
                     .throughput
@@ -411,6 +444,7 @@ mod tests {
             kind: VariantKind::Fixed,
             report: VariantReport {
                 ops_per_sec,
+                capacity_ops_per_sec: None,
                 offered_ops_per_sec: None,
                 saturated: false,
                 ops: 0,
@@ -443,8 +477,22 @@ mod tests {
             ratio,
             Ratio {
                 throughput: Some(4.0),
+                basis: RatioBasis::Achieved,
                 loop_lag_p99: Some(0.02)
             }
+        );
+    }
+
+    #[test]
+    fn calibrated_capacities_are_compared_when_both_variants_have_one() {
+        let mut base = detail(100.0, 50_000, 10);
+        let mut candidate = detail(100.0, 1_000, 10);
+        base.report.capacity_ops_per_sec = Some(50.0);
+        candidate.report.capacity_ops_per_sec = Some(500.0);
+        let ratio = Ratio::between(&base, &candidate);
+        assert_eq!(
+            (ratio.throughput, ratio.basis),
+            (Some(10.0), RatioBasis::Capacity)
         );
     }
 
@@ -455,6 +503,7 @@ mod tests {
             ratio,
             Ratio {
                 throughput: None,
+                basis: RatioBasis::Achieved,
                 loop_lag_p99: None
             }
         );

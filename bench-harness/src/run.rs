@@ -376,26 +376,49 @@ fn run_workload<W: Workload>(options: &RunOptions, mut settings: Settings) -> Wo
         Err(Unprepared::Failed(reason)) => return WorkloadOutcome::Failed(reason),
     };
     let plan = workload.plan(&settings);
+    let mut capacities = [None; 3];
     let (open_loop, capacity) = match options.load {
         LoadMode::Closed => (None, None),
         LoadMode::Open { rate } => (Some(rate), None),
         LoadMode::Calibrated {
             fraction,
             calibration,
-        } => match calibrate::<W>(options, &workload, &plan, calibration) {
-            Ok(capacity) => {
-                let offered = (capacity * fraction).max(1.0);
-                if options.print {
-                    println!(
-                        "{}: calibration: fixed, closed loop, {:.1} s: {capacity:.0} ops/s; offering {offered:.0} ops/s to every variant",
-                        W::NAME,
-                        calibration.as_secs_f64()
-                    );
+        } => {
+            for kind in VariantKind::ALL {
+                let measured = match kind {
+                    VariantKind::Blocking => {
+                        calibrate::<W, W::Blocking>(options, &workload, &plan, kind, calibration)
+                    }
+                    VariantKind::Fixed => {
+                        calibrate::<W, W::Fixed>(options, &workload, &plan, kind, calibration)
+                    }
+                    VariantKind::Optimized => {
+                        calibrate::<W, W::Optimized>(options, &workload, &plan, kind, calibration)
+                    }
+                };
+                match measured {
+                    Ok(ops_per_sec) => capacities[kind.index()] = Some(ops_per_sec),
+                    Err(reason) => {
+                        return WorkloadOutcome::Failed(format!(
+                            "calibration of {}: {reason}",
+                            kind.as_str()
+                        ));
+                    }
                 }
-                (Some(offered), Some(capacity))
             }
-            Err(reason) => return WorkloadOutcome::Failed(format!("calibration: {reason}")),
-        },
+            let fixed = capacities[VariantKind::Fixed.index()].unwrap_or(0.0);
+            let offered = (fixed * fraction).max(1.0);
+            if options.print {
+                let [blocking, _, optimized] = capacities.map(|c| c.unwrap_or(0.0));
+                println!(
+                    "{}: calibration (closed loop, {:.1} s each): capacity blocking {blocking:.0}, fixed {fixed:.0}, optimized {optimized:.0} ops/s; offering {offered:.0} ops/s ({:.0}% of fixed) to every variant",
+                    W::NAME,
+                    calibration.as_secs_f64(),
+                    fraction * 100.0
+                );
+            }
+            (Some(offered), Some(fixed))
+        }
     };
     let load = Load {
         duration: options.duration,
@@ -431,6 +454,9 @@ fn run_workload<W: Workload>(options: &RunOptions, mut settings: Settings) -> Wo
             detail.report.correct = false;
         }
     }
+    for (detail, capacity) in variants.iter_mut().zip(&capacities) {
+        detail.report.capacity_ops_per_sec = *capacity;
+    }
     WorkloadOutcome::Ran {
         capacity,
         variants,
@@ -438,37 +464,36 @@ fn run_workload<W: Workload>(options: &RunOptions, mut settings: Settings) -> Wo
     }
 }
 
-/// The fixed variant's closed-loop throughput over `calibration` (its state
-/// is emptied before and after).
-fn calibrate<W: Workload>(
+/// A variant's closed-loop throughput over `calibration`, on the same
+/// runtime shape as the measured run (its state is emptied before and
+/// after).
+fn calibrate<W: Workload, V: Variant<W>>(
     options: &RunOptions,
     workload: &Arc<W>,
     plan: &Plan<W::Op>,
+    kind: VariantKind,
     calibration: Duration,
 ) -> Result<f64, String> {
-    workload.fresh_state(VariantKind::Fixed)?;
+    workload.fresh_state(kind)?;
     let runtime = MonitoredRuntime::new(options.workers, None)?;
-    let variant = Arc::new(runtime.block_on(<W::Fixed as Variant<W>>::open(workload))?);
+    let variant = Arc::new(runtime.block_on(V::open(workload))?);
     let load = Load {
         duration: Some(calibration),
         open_loop: None,
     };
-    let measurement: Measurement<W::Outcome> = runtime.block_on(driver::drive::<W, W::Fixed, _>(
+    let measurement: Measurement<W::Outcome> = runtime.block_on(driver::drive::<W, V, _>(
         Arc::clone(&variant),
         plan,
         load,
         runtime.spawner(),
-        &format!("{}/calibration", W::NAME),
+        &format!("{}/calibration/{}", W::NAME, kind.as_str()),
         Arc::new(AtomicU64::new(0)),
     ));
     runtime.block_on(variant.close())?;
     runtime.shutdown();
-    workload.fresh_state(VariantKind::Fixed)?;
+    workload.fresh_state(kind)?;
     if measurement.errors() > 0 {
-        return Err(format!(
-            "{} operations of the fixed variant failed",
-            measurement.errors()
-        ));
+        return Err(format!("{} operations failed", measurement.errors()));
     }
     Ok(measurement.ops_per_sec())
 }
@@ -543,6 +568,7 @@ fn run_variant<W: Workload, V: Variant<W>>(
     let ops_per_sec = measurement.ops_per_sec();
     let report = VariantReport {
         ops_per_sec,
+        capacity_ops_per_sec: None,
         offered_ops_per_sec: load.open_loop,
         saturated: load
             .open_loop

@@ -69,6 +69,7 @@ fn assert_variant_schema(variant: &Value) {
         keys(variant),
         set(&[
             "ops_per_sec",
+            "capacity_ops_per_sec",
             "offered_ops_per_sec",
             "saturated",
             "ops",
@@ -97,6 +98,10 @@ fn assert_variant_schema(variant: &Value) {
     assert!(!by_op.is_empty(), "latency per operation kind");
     by_op.values().for_each(assert_percentiles);
     assert!(variant["ops_per_sec"].is_f64());
+    assert!(
+        variant["capacity_ops_per_sec"].is_f64(),
+        "calibration measures every variant"
+    );
     assert!(
         variant["offered_ops_per_sec"].is_f64(),
         "open loop offers a rate"
@@ -185,9 +190,11 @@ fn harness_json_has_the_documented_shape_and_the_charts_are_beside_it() {
     assert_eq!(keys(workload), set(WORKLOAD_KEYS));
     assert_eq!(workload["name"], "session-store");
     assert!(workload["skipped"].is_null());
-    let capacity = workload["calibrated_capacity_ops_per_sec"]
-        .as_f64()
-        .unwrap();
+    let capacity = workload["fixed"]["capacity_ops_per_sec"].as_f64().unwrap();
+    assert_eq!(
+        workload["calibrated_capacity_ops_per_sec"].as_f64(),
+        Some(capacity)
+    );
     for kind in ["blocking", "fixed", "optimized"] {
         assert_variant_schema(&workload[kind]);
         let offered = workload[kind]["offered_ops_per_sec"].as_f64().unwrap();
@@ -200,10 +207,14 @@ fn harness_json_has_the_documented_shape_and_the_charts_are_beside_it() {
         ("price_of_blocking", "fixed", "blocking"),
         ("price_of_design", "optimized", "fixed"),
     ] {
-        assert_eq!(keys(&workload[ratio]), set(&["throughput", "loop_lag_p99"]));
+        assert_eq!(
+            keys(&workload[ratio]),
+            set(&["throughput", "basis", "loop_lag_p99"])
+        );
+        assert_eq!(workload[ratio]["basis"], "capacity");
+        let capacity = |kind: &str| workload[kind]["capacity_ops_per_sec"].as_f64().unwrap();
         let throughput = workload[ratio]["throughput"].as_f64().unwrap();
-        let expected = workload[numerator]["ops_per_sec"].as_f64().unwrap()
-            / workload[denominator]["ops_per_sec"].as_f64().unwrap();
+        let expected = capacity(numerator) / capacity(denominator);
         assert!(
             (throughput - expected).abs() < 1e-9 * expected.max(1.0),
             "{ratio} is {numerator} / {denominator}"

@@ -15,6 +15,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use redis::Commands;
 use serde::{Deserialize, Serialize};
 
+use crate::latency_proxy::LatencyProxy;
 use crate::redis_server::{RedisServer, StartError};
 use crate::seed::{self, Rng};
 use crate::workload::{Completed, Effects, Plan, Settings, Unprepared, VariantKind, Workload};
@@ -28,13 +29,20 @@ pub const LARGE_PAYLOAD: usize = 10 * 1024;
 /// Documents per conversation.
 const DOCS: u64 = 4;
 
-/// The workload: the server (if the harness started it) and key prefixes.
+/// The workload: the server (if the harness started it), the latency proxy
+/// in front of it (with `--io-latency`), and key prefixes.
 #[derive(Debug)]
 pub struct WorkingMemory {
+    /// What the variants connect to: the proxy when there is one.
     url: String,
-    /// Opened (no I/O) during the sync set-up; the fixed variant clones it.
+    /// Opened (no I/O) during the sync set-up; the variants clone it.
     client: redis::Client,
+    /// The server itself, for the harness's own bookkeeping (state resets,
+    /// command stats, the check), which must not pay the added latency.
+    direct: redis::Client,
     keys: KeySpace,
+    // Field order matters: the proxy stops before the server.
+    _proxy: Option<LatencyProxy>,
     _server: Option<RedisServer>,
 }
 
@@ -146,6 +154,17 @@ impl Workload for WorkingMemory {
             }
         };
         crate::redis_server::ping(&url).map_err(Unprepared::Failed)?;
+        let direct =
+            redis::Client::open(url.as_str()).map_err(|err| Unprepared::Failed(err.to_string()))?;
+        let proxy = if settings.io_latency.is_zero() {
+            None
+        } else {
+            Some(start_proxy(&direct, settings.io_latency).map_err(Unprepared::Failed)?)
+        };
+        let url = match &proxy {
+            Some(proxy) => format!("redis://{}/", proxy.addr()),
+            None => url,
+        };
         let client =
             redis::Client::open(url.as_str()).map_err(|err| Unprepared::Failed(err.to_string()))?;
         let run = SystemTime::now()
@@ -154,7 +173,9 @@ impl Workload for WorkingMemory {
         Ok(WorkingMemory {
             url,
             client,
+            direct,
             keys: KeySpace { run },
+            _proxy: proxy,
             _server: server,
         })
     }
@@ -176,7 +197,7 @@ impl Workload for WorkingMemory {
     /// resets them for every user of that server).
     fn fresh_state(&self, kind: VariantKind) -> Result<(), String> {
         let mut connection = self
-            .client
+            .direct
             .get_connection()
             .map_err(|err| format!("cannot connect to reset state: {err}"))?;
         let keys: Vec<String> = connection
@@ -200,7 +221,7 @@ impl Workload for WorkingMemory {
     /// handshake of the connection that asks.
     fn effects(&self, _kind: VariantKind) -> Result<Effects, String> {
         let mut connection = self
-            .client
+            .direct
             .get_connection()
             .map_err(|err| format!("cannot connect to read stats: {err}"))?;
         let info: String = redis::cmd("INFO")
@@ -220,7 +241,7 @@ impl Workload for WorkingMemory {
         completed: &Completed<Outcome>,
     ) -> Result<String, String> {
         let mut connection = self
-            .client
+            .direct
             .get_connection()
             .map_err(|err| format!("cannot connect for the check: {err}"))?;
         let mut documents = 0;
@@ -294,6 +315,21 @@ fn replay(
         }
     }
     Ok(model)
+}
+
+/// A latency proxy in front of `server`'s TCP address. Sync.
+fn start_proxy(server: &redis::Client, delay: std::time::Duration) -> Result<LatencyProxy, String> {
+    use std::net::ToSocketAddrs;
+    let redis::ConnectionAddr::Tcp(host, port) = &server.get_connection_info().addr else {
+        return Err("--io-latency needs a Redis reached over plain TCP".to_string());
+    };
+    let upstream = (host.as_str(), *port)
+        .to_socket_addrs()
+        .map_err(|err| format!("cannot resolve {host}:{port}: {err}"))?
+        .next()
+        .ok_or_else(|| format!("{host}:{port} has no address"))?;
+    LatencyProxy::start(upstream, delay)
+        .map_err(|err| format!("cannot start the latency proxy: {err}"))
 }
 
 /// Calls per command from `INFO commandstats` text
