@@ -1,4 +1,4 @@
-//! The regression gate end to end on the embedding benchmark at a small
+//! The regression gate end to end on the embedding benchmark (CPU time) at a small
 //! sample size: a deliberate 20% slowdown (the workloads' own knob,
 //! `STALLCHECK_BENCH_SLOWDOWN_PCT`) fails it and names the benchmark; the
 //! unchanged code passes it.
@@ -21,7 +21,7 @@ const CRITERION: &[&str] = &[
 fn gate(args: &[&str], slowdown_pct: Option<u32>) -> Output {
     let mut command = Command::new(XTASK);
     command
-        .args(["bench", "--suite", "harness", "--filter", "^embed/"])
+        .args(["bench", "--suite", "harness", "--filter", "^embed-cpu/"])
         .args(args)
         .arg("--")
         .args(CRITERION)
@@ -51,7 +51,7 @@ fn a_twenty_percent_slowdown_fails_the_gate_and_unchanged_code_passes() {
     assert_eq!(slowed.status.code(), Some(1), "{}", describe(&slowed));
     let stderr = String::from_utf8_lossy(&slowed.stderr);
     assert!(
-        stderr.contains("embed/feature-hashing"),
+        stderr.contains("embed-cpu/feature-hashing"),
         "the failure names the benchmark: {}",
         describe(&slowed)
     );
@@ -59,7 +59,7 @@ fn a_twenty_percent_slowdown_fails_the_gate_and_unchanged_code_passes() {
     let unchanged = gate(&["--baseline", &baseline], None);
     assert!(unchanged.status.success(), "{}", describe(&unchanged));
     assert!(
-        String::from_utf8_lossy(&unchanged.stdout).contains("ok embed/feature-hashing"),
+        String::from_utf8_lossy(&unchanged.stdout).contains("ok embed-cpu/feature-hashing"),
         "{}",
         describe(&unchanged)
     );

@@ -40,7 +40,7 @@ pub const METADATA_TTL: Duration = Duration::from_millis(100);
 const SESSIONS: u64 = 4;
 
 /// Sessions shared by every client (the hot keys).
-pub const HOT_SESSIONS: u64 = 4;
+pub const HOT_SESSIONS: u64 = 16;
 
 /// The workload: where each variant keeps its session files, and what each
 /// variant's saves did.
