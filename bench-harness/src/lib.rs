@@ -12,12 +12,18 @@
 //! driver's bookkeeping, which never blocks) run on it.
 
 pub mod charts;
+pub mod claims;
 pub mod driver;
 pub mod embed;
+pub mod latency_proxy;
 pub mod monitoring;
+pub mod price_curve;
+pub mod progress;
 pub mod redis_server;
 pub mod report;
 pub mod run;
+pub mod scratch;
 pub mod seed;
+pub mod storage;
 pub mod workload;
 pub mod workloads;

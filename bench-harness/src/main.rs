@@ -1,4 +1,5 @@
-//! `stallcheck-bench`: runs the reference workloads, blocking versus fixed.
+//! `stallcheck-bench`: runs the reference workloads, blocking, fixed and
+//! optimized side by side.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -6,17 +7,25 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-use stallcheck_bench::run::{self, RunOptions};
+use stallcheck_bench::run::{
+    self, DEFAULT_CALIBRATION, DEFAULT_RATE_FRACTION, LoadMode, RunOptions,
+};
+use stallcheck_bench::workload::DEFAULT_HOT_SHARE;
 
 #[derive(Parser)]
 #[command(
     name = "stallcheck-bench",
     version,
-    about = "Reference memory-store workloads, blocking versus fixed, measured side by side",
+    about = "Reference memory-store workloads: blocking, fixed and optimized, measured side by side",
     long_about = "Runs five agent-memory workloads (vector-store, working-memory on a real Redis, \
-repo-sync, memory-stream, session-store), each in a blocking variant that reproduces a common \
-async anti-pattern and a fixed variant that applies the standard cure, under the same seeded \
-load on monitored tokio runtimes. Prints a table, writes harness.json and SVG charts.\n\n\
+repo-sync, memory-stream, session-store), each in three variants under the same seeded plan \
+on monitored tokio runtimes: blocking (a common async anti-pattern), fixed (the one change a \
+reviewer would ask for: the blocking call made async or moved off the executor, nothing else) \
+and optimized (what a good async design adds: group commit, multiplexing, parallelism). \
+Reports fixed/blocking (the price of blocking) and optimized/fixed (the price of the design). \
+By default every variant is offered the same open-loop rate, a fraction of the fixed \
+variant's capacity measured by a short calibration run, and latency is measured from each \
+operation's intended start. Prints a table, writes harness.json and SVG charts.\n\n\
 Exit status: 0 every variant correct; 1 a correctness check failed, the variants disagree, \
 or a workload failed (or was skipped with --fail-on-skip); 2 bad arguments or set-up error."
 )]
@@ -27,7 +36,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run workloads (blocking then fixed for each) and report
+    /// Run workloads (blocking, fixed, optimized for each) and report
     Run(RunArgs),
 }
 
@@ -50,10 +59,30 @@ struct RunArgs {
     /// Seed of the operation mix and generated data
     #[arg(long, default_value_t = 42)]
     seed: u64,
-    /// Open loop: issue operations at this total rate (ops/s) and measure latency from
-    /// their intended start; closed loop (each client back to back) when absent
-    #[arg(long, value_name = "RATE", value_parser = positive_rate)]
-    open_loop: Option<f64>,
+    /// Open loop at this total rate (ops/s) for every workload, instead of a calibrated one
+    #[arg(long, value_name = "RATE", value_parser = positive_rate, conflicts_with = "closed_loop")]
+    rate: Option<f64>,
+    /// Open loop (default): offer every variant this fraction of the fixed variant's
+    /// closed-loop throughput, measured by a calibration run
+    #[arg(long, value_name = "FRACTION", default_value_t = DEFAULT_RATE_FRACTION, value_parser = fraction)]
+    rate_fraction: f64,
+    /// Length of the calibration run, seconds
+    #[arg(long, value_name = "SECONDS", default_value_t = DEFAULT_CALIBRATION.as_secs_f64(), value_parser = positive_seconds)]
+    calibrate: f64,
+    /// Closed loop: each client issues its next operation when the previous one returns
+    /// (latency from the actual start; a stalled executor slows the clients down)
+    #[arg(long)]
+    closed_loop: bool,
+    /// Percentage of session-store operations that save one of a few sessions shared by
+    /// every client, so that saves contend for their lock
+    #[arg(long, value_name = "PCT", default_value_t = DEFAULT_HOT_SHARE, value_parser = clap::value_parser!(u8).range(0..=100))]
+    hot_share: u8,
+    /// Extra latency (ms) added inside every blocking-capable call, in every variant alike:
+    /// after each fsync (a slower device) and to each Redis request (a loopback proxy in
+    /// front of redis-server). Several values (`0,1,5,20`) rerun everything at each one and
+    /// draw the price curve (price-curve.json, <workload>-price-curve.svg)
+    #[arg(long, value_name = "MS[,MS...]", default_value = "0", value_delimiter = ',', value_parser = non_negative_ms)]
+    io_latency: Vec<f64>,
     /// Use this Redis instead of starting a private redis-server
     #[arg(long, value_name = "URL")]
     redis_url: Option<String>,
@@ -66,7 +95,7 @@ struct RunArgs {
     /// Worker threads of each measured runtime
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..=256))]
     workers: u64,
-    /// CPU-heavy jobs (embeddings, rankings) the fixed variants run at once on the blocking
+    /// CPU-heavy jobs (embeddings, rankings) the optimized variants run at once on the blocking
     /// pool [default: one per core]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1024))]
     cpu_permits: Option<u64>,
@@ -93,6 +122,22 @@ fn positive_ms(text: &str) -> Result<f64, String> {
     }
 }
 
+fn fraction(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(value) if value > 0.0 && value <= 1.0 => Ok(value),
+        _ => Err(format!("`{text}` is not a fraction in (0, 1]")),
+    }
+}
+
+fn non_negative_ms(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(value) if (0.0..=10_000.0).contains(&value) => Ok(value),
+        _ => Err(format!(
+            "`{text}` is not a latency in ms between 0 and 10000"
+        )),
+    }
+}
+
 fn positive_rate(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
         Ok(value) if value > 0.0 && value.is_finite() => Ok(value),
@@ -103,6 +148,10 @@ fn positive_rate(text: &str) -> Result<f64, String> {
 }
 
 fn main() -> ExitCode {
+    if let Err(message) = stallcheck_bench::scratch::cleanup_on_signals() {
+        eprintln!("error: {message}");
+        return ExitCode::from(2);
+    }
     let Command::Run(args) = Cli::parse().command;
     match execute(args) {
         Ok(code) => code,
@@ -125,7 +174,16 @@ fn execute(args: RunArgs) -> Result<ExitCode, String> {
         ops: args.ops.map(|ops| ops as usize),
         duration: args.duration.map(Duration::from_secs_f64),
         seed: args.seed,
-        open_loop: args.open_loop,
+        load: match (args.closed_loop, args.rate) {
+            (true, _) => LoadMode::Closed,
+            (false, Some(rate)) => LoadMode::Open { rate },
+            (false, None) => LoadMode::Calibrated {
+                fraction: args.rate_fraction,
+                calibration: Duration::from_secs_f64(args.calibrate),
+            },
+        },
+        hot_share: args.hot_share,
+        io_latency: Duration::ZERO,
         redis_url: args.redis_url,
         console: args.console,
         out: args.out,
@@ -135,6 +193,29 @@ fn execute(args: RunArgs) -> Result<ExitCode, String> {
             .map_or_else(stallcheck_bench::embed::cpu_permits, |n| n as usize),
         print: true,
         stall_threshold: Duration::from_secs_f64(args.stall_threshold / 1e3),
+    };
+    let latencies: Vec<Duration> = args
+        .io_latency
+        .iter()
+        .map(|ms| Duration::from_secs_f64(ms / 1000.0))
+        .collect();
+    if latencies.len() > 1 {
+        let curve = stallcheck_bench::price_curve::run(&options, &latencies)?;
+        for path in &curve.written {
+            println!("wrote {}", path.display());
+        }
+        for failure in &curve.failures {
+            eprintln!("error: {failure}");
+        }
+        return Ok(if curve.failures.is_empty() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        });
+    }
+    let options = RunOptions {
+        io_latency: latencies.first().copied().unwrap_or(Duration::ZERO),
+        ..options
     };
     let result = run::run(&options)?;
     for path in &result.written {

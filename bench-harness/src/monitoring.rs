@@ -5,13 +5,14 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use stallcheck_runtime::{Monitor, MonitorGuard, Report};
 use tokio::runtime::Runtime;
 use tokio::task::JoinHandle;
 
 use crate::driver::Spawner;
+use crate::report::{Percentiles, StallReport};
 
 /// How often the loop-lag probe wakes.
 pub const PROBE_INTERVAL: Duration = Duration::from_millis(10);
@@ -20,41 +21,32 @@ pub const PROBE_INTERVAL: Duration = Duration::from_millis(10);
 /// poll (metrics); `stallcheck-bench run --stall-threshold` overrides it.
 pub const STALL_THRESHOLD: Duration = Duration::from_millis(10);
 
-/// Stalls listed per variant in the table (the longest ones).
-const TOP_STALLS: usize = 3;
-
-/// Frames shown per stall.
-const TOP_FRAMES: usize = 6;
-
 /// A multi-thread runtime with the monitor installed and started.
 pub struct MonitoredRuntime {
     // Field order matters: the guard stops the monitor before the runtime drops.
     guard: Option<MonitorGuard>,
     monitor: Arc<Monitor>,
     runtime: Runtime,
+    /// When the monitor was built: the zero of its stall clock.
+    built: Instant,
+    /// When the measured part began (the last `reset`).
+    measured_from: Instant,
 }
 
 /// What the monitor saw during the measured part of a run.
 #[derive(Clone, Debug, Default)]
 pub struct Observed {
-    pub lag_p50_us: u64,
-    pub lag_p99_us: u64,
-    pub lag_max_us: u64,
+    pub lag: Percentiles,
     pub lag_samples: u64,
     /// `(ms since reset, max lag µs in that interval)`.
     pub lag_series: Vec<(u64, u64)>,
+    /// Yield round trips (`sched_delay`).
+    pub sched_delay: Percentiles,
     pub stall_count: u64,
-    pub top_stalls: Vec<StallLine>,
+    /// The stalls the watchdog kept, longest first.
+    pub stalls: Vec<StallReport>,
     /// Highest slow-poll ratio among this variant's operation tasks.
     pub slow_poll_ratio: f64,
-}
-
-/// A stall, shortened for the table.
-#[derive(Clone, Debug)]
-pub struct StallLine {
-    pub task: String,
-    pub duration_us: u64,
-    pub frames: Vec<String>,
 }
 
 impl MonitoredRuntime {
@@ -65,6 +57,7 @@ impl MonitoredRuntime {
         console: Option<SocketAddr>,
         stall_threshold: Duration,
     ) -> Result<MonitoredRuntime, String> {
+        let built = Instant::now();
         let monitor = Monitor::builder()
             .probe_interval(PROBE_INTERVAL)
             .stall_threshold(stall_threshold)
@@ -85,6 +78,8 @@ impl MonitoredRuntime {
             guard: Some(guard),
             monitor: Arc::new(monitor),
             runtime,
+            built,
+            measured_from: built,
         })
     }
 
@@ -103,14 +98,16 @@ impl MonitoredRuntime {
     }
 
     /// Forgets everything measured so far (set-up is not measured).
-    pub fn reset(&self) {
+    pub fn reset(&mut self) {
         self.monitor.reset();
+        self.measured_from = Instant::now();
     }
 
     /// The monitor's view since the last reset; `label` selects this
     /// variant's tasks (`vector-store/blocking`).
     pub fn observe(&self, label: &str) -> Observed {
-        summarise(&self.monitor.report(), label)
+        let offset_us = self.measured_from.duration_since(self.built).as_micros() as u64;
+        summarise(&self.monitor.report(), label, offset_us)
     }
 
     /// Writes the monitor's full JSON report (the runtime's own format,
@@ -134,57 +131,55 @@ impl MonitoredRuntime {
     }
 }
 
-fn summarise(report: &Report, label: &str) -> Observed {
-    let mut stalls: Vec<StallLine> = report
+/// `offset_us`: the measured start on the monitor's stall clock.
+fn summarise(report: &Report, label: &str, offset_us: u64) -> Observed {
+    let mut stalls: Vec<StallReport> = report
         .stalls
         .iter()
-        .map(|stall| StallLine {
-            task: stall
-                .task_name
-                .clone()
-                .unwrap_or_else(|| format!("task {}", stall.task_id)),
+        .map(|stall| StallReport {
+            task: stall.task_name.clone().unwrap_or_else(|| {
+                format!("task {} spawned at {}", stall.task_id, stall.spawned_at)
+            }),
+            blocking_call: stall.blocking_call.clone(),
+            caller: stall.caller.clone().or_else(|| innermost_frame(stall)),
+            caller_location: stall.caller_location.clone(),
+            started_ms: stall.started_at_us.saturating_sub(offset_us) / 1000,
             duration_us: stall.duration_us,
-            frames: top_frames(stall),
+            cpu_verdict: stall.cpu.as_ref().map(|cpu| cpu.verdict.clone()),
         })
         .collect();
     stalls.sort_by_key(|stall| std::cmp::Reverse(stall.duration_us));
-    stalls.truncate(TOP_STALLS);
     let slow_poll_ratio = report
         .tasks
         .iter()
         .filter(|task| task.name.starts_with(label) && !task.name.ends_with("/client"))
         .map(|task| task.slow_poll_ratio)
         .fold(0.0, f64::max);
+    let percentiles = |lag: &stallcheck_runtime::LagSummary| Percentiles {
+        p50: lag.p50_us,
+        p90: lag.p90_us,
+        p99: lag.p99_us,
+        p999: lag.p999_us,
+        max: lag.max_us,
+    };
     Observed {
-        lag_p50_us: report.lag.p50_us,
-        lag_p99_us: report.lag.p99_us,
-        lag_max_us: report.lag.max_us,
+        lag: percentiles(&report.lag),
         lag_samples: report.lag.count,
         lag_series: report.lag.series.clone(),
+        sched_delay: percentiles(&report.sched_delay),
         stall_count: report.stall_count,
-        top_stalls: stalls,
+        stalls,
         slow_poll_ratio,
     }
 }
 
-/// The blocking call and its caller when the watchdog identified them,
-/// otherwise the innermost frames.
-fn top_frames(stall: &stallcheck_runtime::Stall) -> Vec<String> {
-    let named: Vec<String> = [&stall.blocking_call, &stall.caller]
-        .into_iter()
-        .flatten()
+/// Without a named caller: the innermost frame, or why there is none.
+fn innermost_frame(stall: &stallcheck_runtime::Stall) -> Option<String> {
+    stall
+        .frames
+        .first()
         .cloned()
-        .collect();
-    if !named.is_empty() {
-        return named;
-    }
-    let mut frames: Vec<String> = stall.frames.iter().take(TOP_FRAMES).cloned().collect();
-    if frames.is_empty()
-        && let Some(note) = &stall.stack_note
-    {
-        frames.push(format!("({note})"));
-    }
-    frames
+        .or_else(|| stall.stack_note.as_ref().map(|note| format!("({note})")))
 }
 
 /// Spawns named tasks through the monitor.

@@ -1,9 +1,13 @@
 //! A private `redis-server` for the working-memory workload: started on a
 //! free loopback port in a temporary directory, without persistence, and
-//! stopped when dropped. Synchronous code: it runs before any runtime exists.
+//! stopped when dropped. It also dies with the harness, even on SIGKILL: the
+//! child asks the kernel for SIGKILL when its parent thread exits
+//! (`PR_SET_PDEATHSIG`), so no server is left listening. Synchronous code: it
+//! runs before any runtime exists, on the thread that runs the workloads.
 
 use std::io::ErrorKind;
 use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -35,7 +39,8 @@ impl RedisServer {
     pub fn start(dir: &Path) -> Result<RedisServer, StartError> {
         let port = free_port()
             .map_err(|err| StartError::Failed(format!("no free loopback port: {err}")))?;
-        let child = Command::new("redis-server")
+        let mut command = Command::new("redis-server");
+        command
             .args([
                 "--port",
                 &port.to_string(),
@@ -50,11 +55,26 @@ impl RedisServer {
             .arg(dir)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
-            .spawn()
-            .map_err(|err| match err.kind() {
-                ErrorKind::NotFound => StartError::NotInstalled(MISSING.to_string()),
-                _ => StartError::Failed(format!("cannot start redis-server: {err}")),
-            })?;
+            .process_group(0);
+        // SAFETY: the closure runs in the forked child before exec and only
+        // makes async-signal-safe calls (prctl, getppid).
+        let harness = std::process::id();
+        unsafe {
+            command.pre_exec(move || {
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                // The parent may have died between fork and prctl.
+                if libc::getppid() as u32 != harness {
+                    return Err(std::io::Error::other("the harness exited"));
+                }
+                Ok(())
+            });
+        }
+        let child = command.spawn().map_err(|err| match err.kind() {
+            ErrorKind::NotFound => StartError::NotInstalled(MISSING.to_string()),
+            _ => StartError::Failed(format!("cannot start redis-server: {err}")),
+        })?;
         let mut server = RedisServer {
             child,
             url: format!("redis://127.0.0.1:{port}/"),

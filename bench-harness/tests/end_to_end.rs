@@ -39,6 +39,8 @@ fn every_workload_runs_correctly_at_tiny_scale() {
         "4",
         "--ops",
         "8",
+        "--calibrate",
+        "0.2",
         "--fail-on-skip",
         "--out",
         out.path().to_str().unwrap(),
@@ -68,8 +70,13 @@ fn every_workload_runs_correctly_at_tiny_scale() {
     );
     for workload in json["workloads"].as_array().unwrap() {
         assert!(workload["skipped"].is_null(), "{workload}");
-        assert_eq!(workload["blocking"]["correct"], true, "{workload}");
-        assert_eq!(workload["fixed"]["correct"], true, "{workload}");
+        for kind in ["blocking", "fixed", "optimized"] {
+            assert_eq!(workload[kind]["correct"], true, "{kind}: {workload}");
+            assert!(
+                workload[kind]["offered_ops_per_sec"].is_f64(),
+                "open loop by default: {workload}"
+            );
+        }
         for chart in ["loop-lag", "latency"] {
             let name = format!("{}-{chart}.svg", workload["name"].as_str().unwrap());
             assert!(out.path().join(&name).is_file(), "{name} missing");
@@ -78,7 +85,7 @@ fn every_workload_runs_correctly_at_tiny_scale() {
 }
 
 #[test]
-fn open_loop_mode_is_recorded_and_stays_correct() {
+fn a_fixed_rate_is_recorded_and_stays_correct() {
     let out = tempfile::tempdir().unwrap();
     let output = bench(&[
         "run",
@@ -88,7 +95,7 @@ fn open_loop_mode_is_recorded_and_stays_correct() {
         "4",
         "--ops",
         "16",
-        "--open-loop",
+        "--rate",
         "400",
         "--out",
         out.path().to_str().unwrap(),
@@ -98,6 +105,32 @@ fn open_loop_mode_is_recorded_and_stays_correct() {
     assert_eq!(json["config"]["mode"], "open");
     assert_eq!(json["config"]["rate"], 400.0);
     assert_eq!(json["workloads"][0]["fixed"]["correct"], true);
+    assert_eq!(
+        json["workloads"][0]["blocking"]["offered_ops_per_sec"],
+        400.0
+    );
+}
+
+#[test]
+fn closed_loop_is_a_flag() {
+    let out = tempfile::tempdir().unwrap();
+    let output = bench(&[
+        "run",
+        "--workload",
+        "session-store",
+        "--clients",
+        "2",
+        "--ops",
+        "8",
+        "--closed-loop",
+        "--out",
+        out.path().to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{}", describe(&output));
+    let json = report(out.path());
+    assert_eq!(json["config"]["mode"], "closed");
+    assert!(json["workloads"][0]["fixed"]["offered_ops_per_sec"].is_null());
+    assert!(json["workloads"][0]["calibrated_capacity_ops_per_sec"].is_null());
 }
 
 #[test]
@@ -169,7 +202,12 @@ fn help_explains_the_options() {
         "--ops",
         "--duration",
         "--seed",
-        "--open-loop",
+        "--rate",
+        "--rate-fraction",
+        "--calibrate",
+        "--closed-loop",
+        "--hot-share",
+        "--io-latency",
         "--redis-url",
         "--console",
         "--out",
@@ -191,6 +229,8 @@ fn a_duration_cut_run_checks_only_the_completed_operations() {
         "100000",
         "--duration",
         "0.3",
+        "--calibrate",
+        "0.2",
         "--out",
         out.path().to_str().unwrap(),
     ]);
@@ -215,8 +255,9 @@ fn a_duration_cut_run_checks_only_the_completed_operations() {
     );
     let json = report(out.path());
     assert_eq!(json["config"]["duration_secs"], 0.3);
-    assert_eq!(json["workloads"][0]["blocking"]["correct"], true);
-    assert_eq!(json["workloads"][0]["fixed"]["correct"], true);
+    for kind in ["blocking", "fixed", "optimized"] {
+        assert_eq!(json["workloads"][0][kind]["correct"], true, "{kind}");
+    }
 }
 
 #[test]

@@ -1,4 +1,4 @@
-//! Both memory-stream variants handle every way a stream can end the same
+//! Every memory-stream variant handles every way a stream can end the same
 //! way: enough nodes, a stalled producer (timeout), a closed channel, and an
 //! error item.
 
@@ -9,6 +9,7 @@ use std::sync::Arc;
 use stallcheck_bench::workload::Variant;
 use stallcheck_bench::workloads::memory_stream::blocking::BlockingMemoryStream;
 use stallcheck_bench::workloads::memory_stream::fixed::FixedMemoryStream;
+use stallcheck_bench::workloads::memory_stream::optimized::OptimizedMemoryStream;
 use stallcheck_bench::workloads::memory_stream::{
     End, LIMIT, MemoryStream, Op, Outcome, Upstream, expected,
 };
@@ -25,7 +26,7 @@ fn search<V: Variant<MemoryStream>>(workload: &MemoryStream, upstream: Upstream)
     })
 }
 
-/// Asserts both variants give the expected outcome, ending with `end`, and
+/// Asserts every variant gives the expected outcome, ending with `end`, and
 /// returns it.
 fn check(upstream: Upstream, end: End) -> Outcome {
     let workload = MemoryStream::new(3, 1);
@@ -46,11 +47,16 @@ fn check(upstream: Upstream, end: End) -> Outcome {
         want,
         "fixed variant"
     );
+    assert_eq!(
+        search::<OptimizedMemoryStream>(&workload, upstream),
+        want,
+        "optimized variant"
+    );
     want
 }
 
 #[test]
-fn a_healthy_search_collects_limit_nodes_in_both_variants() {
+fn a_healthy_search_collects_limit_nodes_in_every_variant() {
     let outcome = check(Upstream::Healthy, End::Limit);
     assert_eq!(outcome.ids.len(), LIMIT);
 }

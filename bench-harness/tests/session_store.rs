@@ -1,15 +1,18 @@
-//! The session store's lock, durability and cache rules, in both variants.
+//! The session store's lock, durability and cache rules, in every variant.
 
 mod common;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use stallcheck_bench::workload::{Variant, VariantKind};
+use std::path::Path;
+
+use stallcheck_bench::workload::{Settings, Variant, VariantKind};
 use stallcheck_bench::workloads::session_store::blocking::BlockingSessionStore;
 use stallcheck_bench::workloads::session_store::fixed::FixedSessionStore;
+use stallcheck_bench::workloads::session_store::optimized::OptimizedSessionStore;
 use stallcheck_bench::workloads::session_store::{
-    METADATA_TTL, MetadataCache, Op, Outcome, Session, SessionStore, acquire_lock,
+    Contention, METADATA_TTL, MetadataCache, Op, Outcome, Session, SessionStore, acquire_lock,
     lock_timeout_error, session_path,
 };
 
@@ -38,30 +41,47 @@ fn execute<V: Variant<SessionStore>>(
     })
 }
 
-fn both(store: &SessionStore, ops: Vec<Op>) -> (Outcomes, Outcomes) {
-    (
-        execute::<BlockingSessionStore>(store, ops.clone()),
-        execute::<FixedSessionStore>(store, ops),
-    )
+fn store(dir: &Path) -> SessionStore {
+    SessionStore::at(dir.to_path_buf(), &Settings::small(dir.to_path_buf(), 1, 1)).unwrap()
+}
+
+fn run(kind: VariantKind, store: &SessionStore, ops: Vec<Op>) -> Outcomes {
+    match kind {
+        VariantKind::Blocking => execute::<BlockingSessionStore>(store, ops),
+        VariantKind::Fixed => execute::<FixedSessionStore>(store, ops),
+        VariantKind::Optimized => execute::<OptimizedSessionStore>(store, ops),
+    }
+}
+
+/// Runs `ops` in every variant; asserts they answered alike; the answers.
+fn all(store: &SessionStore, ops: Vec<Op>) -> Outcomes {
+    let blocking = run(VariantKind::Blocking, store, ops.clone());
+    for kind in [VariantKind::Fixed, VariantKind::Optimized] {
+        assert_eq!(run(kind, store, ops.clone()), blocking, "{kind:?}");
+    }
+    blocking
+}
+
+fn lock(dir: &Path, id: &str) -> Result<std::fs::File, String> {
+    acquire_lock(dir, id, Duration::ZERO, &Contention::default())
 }
 
 #[test]
-fn a_save_waits_out_a_held_lock_and_fails_with_a_timeout_in_both_variants() {
+fn a_save_waits_out_a_held_lock_and_fails_with_a_timeout_in_every_variant() {
     let scratch = tempfile::tempdir().unwrap();
-    let store = SessionStore::at(scratch.path().to_path_buf()).unwrap();
-    let held: Vec<_> = VariantKind::BOTH
+    let store = store(scratch.path());
+    let held: Vec<_> = VariantKind::ALL
         .iter()
-        .map(|kind| acquire_lock(&store.dir(*kind), "session-test", Duration::ZERO).unwrap())
+        .map(|kind| lock(&store.dir(*kind), "session-test").unwrap())
         .collect();
-    let (blocking, fixed) = both(
+    let outcomes = all(
         &store,
         vec![Op::Save {
             session: session(1),
         }],
     );
-    assert_eq!(blocking, vec![Err(lock_timeout_error("session-test"))]);
-    assert_eq!(fixed, blocking);
-    for kind in VariantKind::BOTH {
+    assert_eq!(outcomes, vec![Err(lock_timeout_error("session-test"))]);
+    for kind in VariantKind::ALL {
         assert!(
             !session_path(&store.dir(kind), "session-test").exists(),
             "nothing written without the lock"
@@ -73,9 +93,9 @@ fn a_save_waits_out_a_held_lock_and_fails_with_a_timeout_in_both_variants() {
 #[test]
 fn a_lock_released_during_the_retries_lets_the_save_through() {
     let scratch = tempfile::tempdir().unwrap();
-    let store = SessionStore::at(scratch.path().to_path_buf()).unwrap();
-    for kind in VariantKind::BOTH {
-        let lock = acquire_lock(&store.dir(kind), "session-test", Duration::ZERO).unwrap();
+    let store = store(scratch.path());
+    for kind in VariantKind::ALL {
+        let lock = lock(&store.dir(kind), "session-test").unwrap();
         let releaser = std::thread::spawn(move || {
             std::thread::sleep(Duration::from_millis(50));
             drop(lock);
@@ -88,10 +108,7 @@ fn a_lock_released_during_the_retries_lets_the_save_through() {
                 id: "session-test".to_string(),
             },
         ];
-        let outcomes = match kind {
-            VariantKind::Blocking => execute::<BlockingSessionStore>(&store, ops),
-            VariantKind::Fixed => execute::<FixedSessionStore>(&store, ops),
-        };
+        let outcomes = run(kind, &store, ops);
         releaser.join().unwrap();
         assert!(
             matches!(outcomes[0], Ok(Outcome::Saved { bytes }) if bytes > 0),
@@ -111,9 +128,9 @@ fn a_lock_released_during_the_retries_lets_the_save_through() {
 #[test]
 fn a_lock_held_elsewhere_is_not_taken_with_a_zero_timeout() {
     let scratch = tempfile::tempdir().unwrap();
-    let _held = acquire_lock(scratch.path(), "s", Duration::ZERO).unwrap();
+    let _held = lock(scratch.path(), "s").unwrap();
     assert_eq!(
-        acquire_lock(scratch.path(), "s", Duration::ZERO).unwrap_err(),
+        lock(scratch.path(), "s").unwrap_err(),
         lock_timeout_error("s")
     );
 }
@@ -121,7 +138,7 @@ fn a_lock_held_elsewhere_is_not_taken_with_a_zero_timeout() {
 #[test]
 fn stat_after_a_save_reports_the_new_size_not_the_cached_one() {
     let scratch = tempfile::tempdir().unwrap();
-    let store = SessionStore::at(scratch.path().to_path_buf()).unwrap();
+    let store = store(scratch.path());
     let mut bigger = session(2);
     bigger
         .messages
@@ -136,8 +153,7 @@ fn stat_after_a_save_reports_the_new_size_not_the_cached_one() {
         Op::Save { session: bigger },
         Op::Stat { id },
     ];
-    let (blocking, fixed) = both(&store, ops);
-    assert_eq!(blocking, fixed);
+    let blocking = all(&store, ops);
     assert_eq!(blocking[0], Ok(Outcome::Missing));
     let size = |outcome: &Result<Outcome, String>| match outcome {
         Ok(Outcome::Stat { bytes }) | Ok(Outcome::Saved { bytes }) => *bytes,

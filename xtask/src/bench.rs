@@ -1,11 +1,21 @@
-//! `cargo xtask bench`: runs `cargo bench -p stallcheck-bench`, optionally
-//! saving a criterion baseline or comparing against one. With
-//! `--baseline NAME --max-regression PCT` it reads criterion's own estimates
-//! (`target/criterion/**/{new,NAME}/estimates.json`) and fails, naming each
-//! benchmark whose mean time grew by more than PCT percent.
+//! `cargo xtask bench`: runs the criterion benchmarks the project gates on
+//! (`stallcheck-bench`'s `workloads` bench: the embedding and every
+//! workload's variants; `stallcheck-runtime`'s `overhead` bench), optionally
+//! saving a baseline or comparing against one.
+//!
+//! With `--baseline NAME` the decision is criterion's own change detection,
+//! read from the files it writes (`<bench>/change/estimates.json`): the 95%
+//! bootstrap confidence interval of the change in median time. A benchmark
+//! regressed when the whole interval lies above the noise threshold
+//! (`--noise`, percent), so run-to-run noise, which moves the interval
+//! around zero, cannot fail the gate, and a real slowdown larger than the
+//! threshold does. Means of a few samples are not compared.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
+use std::time::SystemTime;
+
+use serde_json::Value;
 
 use crate::harness::{target_dir, workspace_root};
 
@@ -14,16 +24,46 @@ pub struct Args {
     /// Save the results as criterion baseline NAME
     #[arg(long, value_name = "NAME", conflicts_with = "baseline")]
     save_baseline: Option<String>,
-    /// Compare against criterion baseline NAME (saved earlier with --save-baseline)
-    #[arg(long, value_name = "NAME", requires = "max_regression")]
+    /// Compare against criterion baseline NAME (saved earlier with --save-baseline) and fail,
+    /// naming each benchmark, when a slowdown beyond --noise is statistically certain
+    #[arg(long, value_name = "NAME")]
     baseline: Option<String>,
-    /// Fail when a benchmark's mean time grew by more than PCT percent against --baseline
-    #[arg(long, value_name = "PCT", requires = "baseline", value_parser = non_negative)]
-    max_regression: Option<f64>,
+    /// Noise threshold, percent: a benchmark regressed when the lower end of the 95% confidence
+    /// interval of its median-time change is above it
+    #[arg(long, value_name = "PCT", default_value_t = DEFAULT_NOISE_PCT, value_parser = non_negative)]
+    noise: f64,
+    /// Which benchmarks: `harness` (embedding + workloads), `runtime` (monitor overhead);
+    /// repeatable [default: both]
+    #[arg(long, value_enum, value_name = "SUITE")]
+    suite: Vec<Suite>,
+    /// Criterion filter: only benchmarks whose id matches this regular expression
+    #[arg(long, value_name = "REGEX")]
+    filter: Option<String>,
+    /// Extra criterion arguments, after `--` (`-- --sample-size 10 --measurement-time 1`)
+    #[arg(last = true, value_name = "CRITERION_ARGS")]
+    criterion_args: Vec<String>,
 }
 
-/// Criterion directories of this package's groups (`workload/...` becomes `workload_...`).
-const GROUP_PREFIX: &str = "workload_";
+/// Default noise threshold: above what reruns of an unchanged tree move on
+/// the shared 2-core machine, below the 20% slowdown the gate must catch.
+pub const DEFAULT_NOISE_PCT: f64 = 10.0;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Suite {
+    /// `cargo bench -p stallcheck-bench --bench workloads`
+    Harness,
+    /// `cargo bench -p stallcheck-runtime --bench overhead`
+    Runtime,
+}
+
+impl Suite {
+    fn package_and_bench(self) -> (&'static str, &'static str) {
+        match self {
+            Suite::Harness => ("stallcheck-bench", "workloads"),
+            Suite::Runtime => ("stallcheck-runtime", "overhead"),
+        }
+    }
+}
 
 fn non_negative(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
@@ -34,158 +74,151 @@ fn non_negative(text: &str) -> Result<f64, String> {
 
 pub fn run(args: Args) -> Result<ExitCode, String> {
     let root = workspace_root();
-    let mut command = Command::new(cargo());
-    command
-        .current_dir(&root)
-        .args(["bench", "--package", "stallcheck-bench", "--"]);
-    if let Some(name) = &args.save_baseline {
-        command.args(["--save-baseline", name]);
+    let suites = if args.suite.is_empty() {
+        vec![Suite::Harness, Suite::Runtime]
+    } else {
+        args.suite.clone()
+    };
+    let started = SystemTime::now();
+    for suite in suites {
+        let (package, bench) = suite.package_and_bench();
+        let mut command = Command::new(cargo());
+        command
+            .current_dir(&root)
+            .args(["bench", "--package", package, "--bench", bench, "--"]);
+        if let Some(filter) = &args.filter {
+            command.arg(filter);
+        }
+        if let Some(name) = &args.save_baseline {
+            command.args(["--save-baseline", name]);
+        }
+        if let Some(name) = &args.baseline {
+            command.args(["--baseline", name]);
+        }
+        command.args(&args.criterion_args);
+        eprintln!("==> cargo bench -p {package} --bench {bench}");
+        let status = command
+            .status()
+            .map_err(|err| format!("cannot run cargo bench: {err}"))?;
+        if !status.success() {
+            return Ok(ExitCode::FAILURE);
+        }
     }
-    if let Some(name) = &args.baseline {
-        command.args(["--baseline", name]);
-    }
-    let status = command
-        .status()
-        .map_err(|err| format!("cannot run cargo bench: {err}"))?;
-    if !status.success() {
-        return Ok(ExitCode::FAILURE);
-    }
-    let (Some(baseline), Some(bound)) = (args.baseline, args.max_regression) else {
+    let Some(baseline) = args.baseline else {
         return Ok(ExitCode::SUCCESS);
     };
-    let comparisons = compare(&target_dir(&root).join("criterion"), &baseline)?;
-    if comparisons.is_empty() {
+    let verdicts = judge(&target_dir(&root).join("criterion"), started, args.noise)?;
+    if verdicts.is_empty() {
         return Err(format!(
-            "no criterion estimates found for baseline `{baseline}`"
+            "criterion compared nothing against baseline `{baseline}` in this run"
         ));
     }
-    let mut regressed = 0;
-    for comparison in &comparisons {
-        let verdict = if comparison.change_pct > bound {
-            regressed += 1;
-            "REGRESSED"
-        } else {
-            "ok"
-        };
-        println!(
-            "{verdict:>9} {}: mean {:.3} ms -> {:.3} ms ({:+.1}%)",
-            comparison.name,
-            comparison.base_ns / 1e6,
-            comparison.new_ns / 1e6,
-            comparison.change_pct
-        );
+    let regressed: Vec<&Verdict> = verdicts.iter().filter(|v| v.regressed).collect();
+    for verdict in &verdicts {
+        println!("{}", verdict.line());
     }
-    if regressed > 0 {
+    if !regressed.is_empty() {
+        let names: Vec<&str> = regressed.iter().map(|v| v.name.as_str()).collect();
         eprintln!(
-            "error: {regressed} benchmark(s) regressed by more than {bound}% against `{baseline}`"
+            "error: {} benchmark(s) slower than `{baseline}` beyond the {}% noise threshold (95% CI): {}",
+            regressed.len(),
+            args.noise,
+            names.join(", ")
         );
         return Ok(ExitCode::FAILURE);
     }
     Ok(ExitCode::SUCCESS)
 }
 
-/// One benchmark's mean against the baseline.
+/// One benchmark's change against the baseline.
 #[derive(Debug, PartialEq)]
-pub struct Comparison {
+pub struct Verdict {
     pub name: String,
-    pub base_ns: f64,
-    pub new_ns: f64,
-    pub change_pct: f64,
+    /// Relative change of the median time: point estimate and 95% CI.
+    pub change: f64,
+    pub lower: f64,
+    pub upper: f64,
+    pub regressed: bool,
 }
 
-/// Every benchmark under `criterion_dir` that has both `new/` and
-/// `<baseline>/` estimates.
-pub fn compare(criterion_dir: &Path, baseline: &str) -> Result<Vec<Comparison>, String> {
-    let mut comparisons = Vec::new();
+impl Verdict {
+    fn line(&self) -> String {
+        format!(
+            "{:>9} {}: median time {:+.1}% [{:+.1}%, {:+.1}%]",
+            if self.regressed { "REGRESSED" } else { "ok" },
+            self.name,
+            self.change * 100.0,
+            self.lower * 100.0,
+            self.upper * 100.0
+        )
+    }
+}
+
+/// Every benchmark under `criterion_dir` whose comparison
+/// (`change/estimates.json`) was written since `since`, judged against the
+/// noise threshold (percent).
+pub fn judge(
+    criterion_dir: &Path,
+    since: SystemTime,
+    noise_pct: f64,
+) -> Result<Vec<Verdict>, String> {
+    let mut verdicts = Vec::new();
     let mut pending = vec![criterion_dir.to_path_buf()];
     while let Some(dir) = pending.pop() {
         let Ok(entries) = std::fs::read_dir(&dir) else {
             continue;
         };
-        let mut children: Vec<PathBuf> = entries
+        let children: Vec<PathBuf> = entries
             .filter_map(Result::ok)
             .map(|entry| entry.path())
             .filter(|path| path.is_dir())
             .collect();
-        children.sort();
-        let new = dir.join("new").join("estimates.json");
-        let base = dir.join(baseline).join("estimates.json");
-        let in_scope = dir
-            .strip_prefix(criterion_dir)
-            .is_ok_and(|rel| rel.starts_with_group());
-        if in_scope && new.is_file() && base.is_file() {
-            let new_ns = mean_of(&new)?;
-            let base_ns = mean_of(&base)?;
-            let name =
-                benchmark_name(&dir.join("new").join("benchmark.json")).unwrap_or_else(|| {
+        let change = dir.join("change").join("estimates.json");
+        let fresh = std::fs::metadata(&change)
+            .and_then(|metadata| metadata.modified())
+            .is_ok_and(|modified| modified >= since);
+        if fresh {
+            let (point, lower, upper) = median_change(&read_json(&change)?)
+                .ok_or_else(|| format!("{}: no median change", change.display()))?;
+            let name = read_json(&dir.join("new").join("benchmark.json"))
+                .ok()
+                .and_then(|json| json["full_id"].as_str().map(str::to_string))
+                .unwrap_or_else(|| {
                     dir.strip_prefix(criterion_dir)
                         .unwrap_or(&dir)
                         .display()
                         .to_string()
                 });
-            let change_pct = if base_ns > 0.0 {
-                (new_ns - base_ns) / base_ns * 100.0
-            } else {
-                0.0
-            };
-            comparisons.push(Comparison {
+            verdicts.push(Verdict {
                 name,
-                base_ns,
-                new_ns,
-                change_pct,
+                change: point,
+                lower,
+                upper,
+                regressed: lower * 100.0 > noise_pct,
             });
         }
-        pending.extend(children.into_iter().rev());
+        pending.extend(children);
     }
-    comparisons.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok(comparisons)
+    verdicts.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(verdicts)
 }
 
-trait GroupPath {
-    fn starts_with_group(&self) -> bool;
-}
-
-impl GroupPath for Path {
-    fn starts_with_group(&self) -> bool {
-        self.components().next().is_some_and(|first| {
-            first
-                .as_os_str()
-                .to_string_lossy()
-                .starts_with(GROUP_PREFIX)
-        })
-    }
-}
-
-/// The mean point estimate (ns) of a criterion `estimates.json`.
-fn mean_of(path: &Path) -> Result<f64, String> {
+fn read_json(path: &Path) -> Result<Value, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|err| format!("cannot read {}: {err}", path.display()))?;
-    mean_point_estimate(&text).ok_or_else(|| format!("{}: no mean point estimate", path.display()))
+    serde_json::from_str(&text).map_err(|err| format!("{}: {err}", path.display()))
 }
 
-/// Extracts `mean.point_estimate` from criterion's estimates JSON: the first
-/// `"point_estimate"` after the `"mean"` key (its `confidence_interval` has none).
-pub fn mean_point_estimate(json: &str) -> Option<f64> {
-    let after_mean = &json[json.find("\"mean\"")?..];
-    let after_key =
-        &after_mean[after_mean.find("\"point_estimate\"")? + "\"point_estimate\"".len()..];
-    let value = after_key.trim_start().strip_prefix(':')?.trim_start();
-    let end = value
-        .find(|c: char| c == ',' || c == '}' || c.is_whitespace())
-        .unwrap_or(value.len());
-    value[..end].parse().ok()
-}
-
-/// `full_id` from criterion's `benchmark.json` (`workload/vector-store/fixed/64`).
-fn benchmark_name(path: &Path) -> Option<String> {
-    let text = std::fs::read_to_string(path).ok()?;
-    let after_key = &text[text.find("\"full_id\"")? + "\"full_id\"".len()..];
-    let value = after_key
-        .trim_start()
-        .strip_prefix(':')?
-        .trim_start()
-        .strip_prefix('"')?;
-    Some(value[..value.find('"')?].to_string())
+/// `median.{point_estimate, confidence_interval.{lower,upper}_bound}` of
+/// criterion's `change/estimates.json` (relative: 0.1 is +10%).
+pub fn median_change(estimates: &Value) -> Option<(f64, f64, f64)> {
+    let median = &estimates["median"];
+    let interval = &median["confidence_interval"];
+    Some((
+        median["point_estimate"].as_f64()?,
+        interval["lower_bound"].as_f64()?,
+        interval["upper_bound"].as_f64()?,
+    ))
 }
 
 fn cargo() -> String {
@@ -196,54 +229,70 @@ fn cargo() -> String {
 mod tests {
     use super::*;
 
-    const ESTIMATES: &str = r#"{"mean":{"confidence_interval":{"confidence_level":0.95,"lower_bound":90.0,"upper_bound":110.0},"point_estimate":100.5,"standard_error":2.0},"median":{"confidence_interval":{"confidence_level":0.95,"lower_bound":1.0,"upper_bound":2.0},"point_estimate":7.0,"standard_error":0.1}}"#;
-
-    #[test]
-    fn reads_the_mean_not_the_median() {
-        assert_eq!(mean_point_estimate(ESTIMATES), Some(100.5));
+    fn estimates(point: f64, lower: f64, upper: f64) -> String {
+        format!(
+            r#"{{"mean":{{"confidence_interval":{{"confidence_level":0.95,"lower_bound":0.9,"upper_bound":1.1}},"point_estimate":1.0,"standard_error":0.01}},"median":{{"confidence_interval":{{"confidence_level":0.95,"lower_bound":{lower},"upper_bound":{upper}}},"point_estimate":{point},"standard_error":0.01}}}}"#
+        )
     }
 
-    #[test]
-    fn a_file_without_a_mean_has_no_estimate() {
-        assert_eq!(
-            mean_point_estimate(r#"{"median":{"point_estimate":7.0}}"#),
-            None
-        );
-    }
-
-    #[test]
-    fn compares_new_against_the_named_baseline() {
-        let dir = tempdir();
-        let bench = dir.join("workload_vector-store").join("fixed").join("64");
-        for (sub, mean) in [("new", 130.0), ("main", 100.0)] {
-            std::fs::create_dir_all(bench.join(sub)).unwrap();
-            std::fs::write(
-                bench.join(sub).join("estimates.json"),
-                ESTIMATES.replace("100.5", &mean.to_string()),
-            )
-            .unwrap();
+    /// A criterion benchmark directory with a comparison and its id.
+    fn bench(root: &Path, path: &str, id: &str, change: (f64, f64, f64)) {
+        let dir = root.join(path);
+        for sub in ["new", "change"] {
+            std::fs::create_dir_all(dir.join(sub)).unwrap();
         }
         std::fs::write(
-            bench.join("new").join("benchmark.json"),
-            r#"{"full_id":"workload/vector-store/fixed/64"}"#,
+            dir.join("change").join("estimates.json"),
+            estimates(change.0, change.1, change.2),
         )
         .unwrap();
-        let comparisons = compare(&dir, "main").unwrap();
-        assert_eq!(comparisons.len(), 1);
-        assert_eq!(comparisons[0].name, "workload/vector-store/fixed/64");
-        assert!((comparisons[0].change_pct - 30.0).abs() < 1e-9);
+        std::fs::write(
+            dir.join("new").join("benchmark.json"),
+            format!(r#"{{"full_id":"{id}"}}"#),
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn reads_the_median_change_and_its_interval() {
+        let json: Value = serde_json::from_str(&estimates(0.2, 0.15, 0.25)).unwrap();
+        assert_eq!(median_change(&json), Some((0.2, 0.15, 0.25)));
+    }
+
+    #[test]
+    fn only_an_interval_wholly_above_the_noise_is_a_regression() {
+        let dir = tempdir();
+        let since = SystemTime::now() - std::time::Duration::from_secs(60);
+        bench(&dir, "embed/slower", "embed/slower", (0.2, 0.15, 0.25));
+        bench(&dir, "embed/noisy", "embed/noisy", (0.12, -0.05, 0.3));
+        bench(&dir, "embed/faster", "embed/faster", (-0.3, -0.4, -0.2));
+        let verdicts = judge(&dir, since, 10.0).unwrap();
+        let regressed: Vec<(&str, bool)> = verdicts
+            .iter()
+            .map(|v| (v.name.as_str(), v.regressed))
+            .collect();
+        assert_eq!(
+            regressed,
+            [
+                ("embed/faster", false),
+                ("embed/noisy", false),
+                ("embed/slower", true)
+            ]
+        );
+        assert!(
+            verdicts[2]
+                .line()
+                .starts_with("REGRESSED embed/slower: median time +20.0%")
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
-    fn other_packages_benchmarks_are_not_compared() {
+    fn comparisons_older_than_this_run_are_ignored() {
         let dir = tempdir();
-        let bench = dir.join("overhead").join("probe");
-        for sub in ["new", "main"] {
-            std::fs::create_dir_all(bench.join(sub)).unwrap();
-            std::fs::write(bench.join(sub).join("estimates.json"), ESTIMATES).unwrap();
-        }
-        assert!(compare(&dir, "main").unwrap().is_empty());
+        bench(&dir, "old", "old", (0.5, 0.4, 0.6));
+        let later = SystemTime::now() + std::time::Duration::from_secs(3600);
+        assert!(judge(&dir, later, 10.0).unwrap().is_empty());
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -9,6 +9,7 @@
 
 pub mod blocking;
 pub mod fixed;
+pub mod optimized;
 
 use std::fmt;
 use std::sync::Arc;
@@ -244,6 +245,7 @@ impl Workload for MemoryStream {
     type Outcome = Outcome;
     type Blocking = blocking::BlockingMemoryStream;
     type Fixed = fixed::FixedMemoryStream;
+    type Optimized = optimized::OptimizedMemoryStream;
 
     fn prepare(settings: &Settings) -> Result<Self, Unprepared> {
         Ok(MemoryStream::new(settings.seed, settings.cpu_permits))

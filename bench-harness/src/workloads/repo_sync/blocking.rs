@@ -31,6 +31,7 @@ impl Variant<RepoSync> for BlockingRepoSync {
     async fn open(workload: &RepoSync) -> Result<Self, String> {
         let store = Arc::new(BlockingStore::new(
             &workload.store_dir(VariantKind::Blocking),
+            workload.storage(VariantKind::Blocking),
         ));
         let (jobs, queue) = mpsc::channel::<Job>();
         let worker_store = Arc::clone(&store);

@@ -1,7 +1,11 @@
-//! The standard cure: the walk and the reads run on the blocking pool, and
-//! batches flow through a bounded channel to an async worker that stores
-//! them concurrently (each batch embedded on the blocking pool behind the
-//! store's semaphore, committed with one fsync).
+//! The one change a reviewer would ask for in `blocking`: nothing blocks the
+//! executor any more, and nothing else changes. The walk, the reads and the
+//! chunking run on the blocking pool; the batches still go, one at a time
+//! and in order, to a single worker that stores them serially, and the store
+//! still embeds and fsyncs each chunk on its own (`OffloadedStore`, the
+//! offloaded twin of `BlockingStore`). The worker is a tokio task instead of
+//! a thread that `block_on`s, and the caller awaits a tokio channel instead
+//! of `recv`. Compare `optimized` for parallel batches and group commit.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -10,13 +14,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use tokio::sync::{Mutex, mpsc, oneshot};
 use tokio::task::JoinHandle;
 
-use super::{Chunk, Op, Outcome, RepoSync, batches, read_repo, repo_dir};
+use super::{Chunk, Op, Outcome, RepoSync, scan_repo};
 use crate::workload::{Variant, VariantKind};
 use crate::workloads::vector_store::RepoMeta;
-use crate::workloads::vector_store::fixed::FixedStore;
-
-/// Batches in flight between the scanners and the worker (back-pressure).
-const PIPELINE_DEPTH: usize = 16;
+use crate::workloads::vector_store::fixed::OffloadedStore;
 
 /// A batch for the worker, with where to send its result.
 type Job = (Vec<Chunk>, oneshot::Sender<Result<usize, String>>);
@@ -24,26 +25,26 @@ type Job = (Vec<Chunk>, oneshot::Sender<Result<usize, String>>);
 /// The fixed variant of `repo-sync`.
 pub struct FixedRepoSync {
     tree: PathBuf,
-    store: Arc<FixedStore>,
-    jobs: mpsc::Sender<Job>,
+    store: Arc<OffloadedStore>,
+    jobs: Mutex<Option<mpsc::UnboundedSender<Job>>>,
     worker: Mutex<Option<JoinHandle<()>>>,
     scanned: Arc<AtomicUsize>,
 }
 
 impl Variant<RepoSync> for FixedRepoSync {
     async fn open(workload: &RepoSync) -> Result<Self, String> {
-        let store = FixedStore::open(
+        let store = Arc::new(OffloadedStore::new(
             &workload.store_dir(VariantKind::Fixed),
-            workload.cpu_permits(),
-        )
-        .await?;
-        let store = Arc::new(store);
-        let (jobs, queue) = mpsc::channel(PIPELINE_DEPTH);
-        let worker = tokio::spawn(store_batches(queue, Arc::clone(&store)));
+            workload.storage(VariantKind::Fixed),
+        ));
+        // Unbounded like the blocking variant's std channel: each caller
+        // waits for its batch's answer before sending the next one anyway.
+        let (jobs, queue) = mpsc::unbounded_channel::<Job>();
+        let worker = tokio::spawn(store_serially(queue, Arc::clone(&store)));
         Ok(FixedRepoSync {
             tree: workload.tree(),
             store,
-            jobs,
+            jobs: Mutex::new(Some(jobs)),
             worker: Mutex::new(Some(worker)),
             scanned: workload.scanned(),
         })
@@ -51,58 +52,52 @@ impl Variant<RepoSync> for FixedRepoSync {
 
     async fn execute(self: Arc<Self>, op: Op) -> Result<Outcome, String> {
         let Op::Sync { repo } = op;
-        let dir = repo_dir(&self.tree, repo);
-        let files = tokio::task::spawn_blocking(move || read_repo(&dir))
-            .await
-            .map_err(|err| err.to_string())?
-            .map_err(|err| err.to_string())?;
-        self.scanned.fetch_add(files.len(), Ordering::Relaxed);
-        let mut answers = Vec::new();
-        for batch in batches(repo, &files) {
-            let (reply, answer) = oneshot::channel();
-            self.jobs
-                .send((batch, reply))
-                .await
-                .map_err(|_| "the repo-sync worker stopped".to_string())?;
-            answers.push(answer);
-        }
+        let scan = scan_repo(&self.tree, repo).await?;
+        self.scanned.fetch_add(scan.files, Ordering::Relaxed);
         let mut chunks = 0;
-        for answer in answers {
+        for batch in scan.batches {
+            let (reply, answer) = oneshot::channel();
+            let jobs = self
+                .jobs
+                .lock()
+                .await
+                .clone()
+                .ok_or("the worker is stopped")?;
+            jobs.send((batch, reply))
+                .map_err(|_| "the repo-sync worker stopped".to_string())?;
             chunks += answer
                 .await
-                .map_err(|_| "the repo-sync worker dropped a batch".to_string())??;
+                .map_err(|_| "the repo-sync worker dropped the batch".to_string())??;
         }
         self.store
             .put_repo(RepoMeta {
                 namespace: repo,
-                files: files.len(),
+                files: scan.files,
                 chunks,
             })
             .await?;
         Ok(Outcome::Synced {
-            files: files.len(),
+            files: scan.files,
             chunks,
         })
     }
 
     async fn close(self: Arc<Self>) -> Result<(), String> {
+        drop(self.jobs.lock().await.take());
         let worker = self.worker.lock().await.take();
         if let Some(worker) = worker {
-            worker.abort();
-            let _ = worker.await;
+            worker
+                .await
+                .map_err(|err| format!("the repo-sync worker failed: {err}"))?;
         }
-        self.store.close().await
+        Ok(())
     }
 }
 
-/// The async worker: takes batches off the pipeline and stores each one in
-/// its own task, so batches of different repositories embed in parallel (the
-/// store's semaphore bounds the CPU work).
-async fn store_batches(mut queue: mpsc::Receiver<Job>, store: Arc<FixedStore>) {
+/// The single worker: stores one batch at a time, in arrival order, like the
+/// blocking variant's thread.
+async fn store_serially(mut queue: mpsc::UnboundedReceiver<Job>, store: Arc<OffloadedStore>) {
     while let Some((batch, reply)) = queue.recv().await {
-        let store = Arc::clone(&store);
-        tokio::spawn(async move {
-            let _ = reply.send(store.add_batch(batch).await);
-        });
+        let _ = reply.send(store.add_batch(batch).await);
     }
 }

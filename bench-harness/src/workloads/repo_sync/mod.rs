@@ -7,6 +7,7 @@
 
 pub mod blocking;
 pub mod fixed;
+pub mod optimized;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -15,7 +16,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::vector_store::{self, Record, RepoMeta};
 use crate::seed::{self, Rng};
-use crate::workload::{Completed, Plan, Settings, Unprepared, VariantKind, Workload};
+use crate::storage::Storage;
+use crate::workload::{Completed, Effects, Plan, Settings, Unprepared, VariantKind, Workload};
 
 /// Largest chunk, in bytes (chunks end at line boundaries).
 pub const CHUNK_BYTES: usize = 1024;
@@ -32,6 +34,8 @@ pub struct RepoSync {
     /// Files scanned so far by either variant (progress).
     scanned: Arc<AtomicUsize>,
     cpu_permits: usize,
+    /// Each variant's storage layer (counters, `--io-latency`).
+    storage: [Arc<Storage>; 3],
 }
 
 #[derive(Clone, Debug)]
@@ -58,9 +62,14 @@ impl RepoSync {
         self.root.join(kind.as_str())
     }
 
-    /// Concurrent CPU jobs of the fixed variant.
+    /// Concurrent CPU jobs of the optimized variant.
     pub fn cpu_permits(&self) -> usize {
         self.cpu_permits
+    }
+
+    /// The storage layer of one variant.
+    pub fn storage(&self, kind: VariantKind) -> Arc<Storage> {
+        Arc::clone(&self.storage[kind.index()])
     }
 
     /// Counts scanned files (progress across both variants).
@@ -77,6 +86,7 @@ impl Workload for RepoSync {
     type Outcome = Outcome;
     type Blocking = blocking::BlockingRepoSync;
     type Fixed = fixed::FixedRepoSync;
+    type Optimized = optimized::OptimizedRepoSync;
 
     fn prepare(settings: &Settings) -> Result<Self, Unprepared> {
         let root = settings.scratch.join(Self::NAME);
@@ -85,7 +95,7 @@ impl Workload for RepoSync {
             .map(|repo| generate_repo(&repo_dir(&root.join("tree"), repo), settings.seed, repo))
             .collect::<Result<Vec<_>, _>>()
             .map_err(Unprepared::Failed)?;
-        for kind in VariantKind::BOTH {
+        for kind in VariantKind::ALL {
             vector_store::create_store_dir(&root.join(kind.as_str()))
                 .map_err(Unprepared::Failed)?;
         }
@@ -94,6 +104,7 @@ impl Workload for RepoSync {
             truth,
             scanned: Arc::new(AtomicUsize::new(0)),
             cpu_permits: settings.cpu_permits,
+            storage: std::array::from_fn(|_| Arc::new(Storage::new(settings.io_latency))),
         })
     }
 
@@ -120,6 +131,19 @@ impl Workload for RepoSync {
             "{} files scanned",
             self.scanned.load(Ordering::Relaxed)
         ))
+    }
+
+    fn fresh_state(&self, kind: VariantKind) -> Result<(), String> {
+        vector_store::create_store_dir(&self.store_dir(kind))?;
+        self.storage[kind.index()].reset();
+        Ok(())
+    }
+
+    fn effects(&self, kind: VariantKind) -> Result<Effects, String> {
+        Ok(Effects {
+            writes: self.storage[kind.index()].writes(),
+            ..Effects::default()
+        })
     }
 
     fn check(
@@ -273,6 +297,29 @@ pub fn read_repo(dir: &Path) -> std::io::Result<Vec<(PathBuf, String)>> {
         .into_iter()
         .map(|path| std::fs::read_to_string(&path).map(|text| (path, text)))
         .collect()
+}
+
+/// A repository read and cut into batches.
+#[derive(Debug)]
+pub struct Scan {
+    pub files: usize,
+    pub batches: Vec<Vec<Chunk>>,
+}
+
+/// Walks, reads and chunks one repository on the blocking pool: the walk and
+/// the reads block, and chunking thousands of lines is CPU work (tens of ms
+/// per repository) that would hold an executor thread.
+pub async fn scan_repo(tree: &Path, repo: u64) -> Result<Scan, String> {
+    let dir = repo_dir(tree, repo);
+    tokio::task::spawn_blocking(move || {
+        let files = read_repo(&dir).map_err(|err| err.to_string())?;
+        Ok(Scan {
+            files: files.len(),
+            batches: batches(repo, &files),
+        })
+    })
+    .await
+    .map_err(|err| err.to_string())?
 }
 
 /// Cuts files (in path order) into the store's batches of `BATCH` chunks.

@@ -10,15 +10,18 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use super::{
-    FIRST_BACKOFF, LOCK_TIMEOUT, MAX_BACKOFF, MetadataCache, Op, Outcome, Session, SessionStore,
-    lock_path, lock_timeout_error, session_path, temp_path,
+    Contention, FIRST_BACKOFF, LOCK_TIMEOUT, MAX_BACKOFF, MetadataCache, Op, Outcome, Session,
+    SessionStore, lock_path, lock_timeout_error, session_path, temp_path,
 };
+use crate::storage::Storage;
 use crate::workload::{Variant, VariantKind};
 
 /// The blocking variant of `session-store`.
 pub struct BlockingSessionStore {
     dir: PathBuf,
     cache: Mutex<MetadataCache>,
+    storage: Arc<Storage>,
+    contention: Arc<Contention>,
 }
 
 impl Variant<SessionStore> for BlockingSessionStore {
@@ -26,6 +29,8 @@ impl Variant<SessionStore> for BlockingSessionStore {
         Ok(BlockingSessionStore {
             dir: workload.dir(VariantKind::Blocking),
             cache: Mutex::new(MetadataCache::default()),
+            storage: workload.storage(VariantKind::Blocking),
+            contention: workload.contention(VariantKind::Blocking),
         })
     }
 
@@ -81,6 +86,10 @@ impl BlockingSessionStore {
         while let Err(err) = lock.try_lock() {
             match err {
                 std::fs::TryLockError::WouldBlock if started.elapsed() < LOCK_TIMEOUT => {
+                    if backoff == FIRST_BACKOFF {
+                        self.contention.waited();
+                    }
+                    self.contention.retried();
                     std::thread::sleep(backoff);
                     backoff = (backoff * 2).min(MAX_BACKOFF);
                 }
@@ -89,11 +98,15 @@ impl BlockingSessionStore {
             }
         }
         let temp = temp_path(&self.dir, &session.id);
-        let mut file = std::fs::File::create(&temp).map_err(|err| err.to_string())?;
+        let mut file: std::fs::File = self.storage.create(&temp).map_err(|err| err.to_string())?;
         file.write_all(&json).map_err(|err| err.to_string())?;
-        file.sync_all().map_err(|err| err.to_string())?;
+        self.storage
+            .sync_all(&file)
+            .map_err(|err| err.to_string())?;
         let path: PathBuf = session_path(&self.dir, &session.id);
-        std::fs::rename(&temp, &path).map_err(|err| err.to_string())?;
+        self.storage
+            .rename(&temp, &path)
+            .map_err(|err| err.to_string())?;
         if !path.exists() {
             return Err(format!("{} not written", path.display()));
         }

@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex};
 
 use super::{Index, K, LOG_FILE, Memory, Op, Outcome, Record, RepoMeta, VectorStore};
 use crate::embed;
+use crate::storage::Storage;
 use crate::workload::{Variant, VariantKind};
 
 /// A store whose methods block the calling executor thread.
@@ -17,14 +18,16 @@ use crate::workload::{Variant, VariantKind};
 pub struct BlockingStore {
     log: PathBuf,
     index: Mutex<Index>,
+    storage: Arc<Storage>,
 }
 
 impl BlockingStore {
     /// A store over `dir`'s (existing, empty) log.
-    pub fn new(dir: &Path) -> BlockingStore {
+    pub fn new(dir: &Path, storage: Arc<Storage>) -> BlockingStore {
         BlockingStore {
             log: dir.join(LOG_FILE),
             index: Mutex::new(Index::default()),
+            storage,
         }
     }
 
@@ -43,7 +46,9 @@ impl BlockingStore {
             .map_err(|err| err.to_string())?;
         log.write_all(record.to_line().as_bytes())
             .map_err(|err| err.to_string())?;
-        log.sync_data().map_err(|err| err.to_string())?;
+        self.storage
+            .sync_data(&log)
+            .map_err(|err| err.to_string())?;
         self.index.lock().unwrap().insert(namespace, id, vector);
         Ok(())
     }
@@ -65,7 +70,7 @@ impl BlockingStore {
             .map_err(|err| err.to_string())?;
         log.write_all(Record::Repo(meta).to_line().as_bytes())
             .map_err(|err| err.to_string())?;
-        log.sync_data().map_err(|err| err.to_string())
+        self.storage.sync_data(&log).map_err(|err| err.to_string())
     }
 
     /// The `k` nearest memories of a namespace.
@@ -84,7 +89,10 @@ pub struct BlockingVectorStore {
 impl Variant<VectorStore> for BlockingVectorStore {
     async fn open(workload: &VectorStore) -> Result<Self, String> {
         Ok(BlockingVectorStore {
-            store: BlockingStore::new(&workload.store_dir(VariantKind::Blocking)),
+            store: BlockingStore::new(
+                &workload.store_dir(VariantKind::Blocking),
+                workload.storage(VariantKind::Blocking),
+            ),
         })
     }
 

@@ -7,17 +7,20 @@
 
 pub mod blocking;
 pub mod fixed;
+pub mod optimized;
 
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
 use crate::embed::{self, Embedding};
 use crate::seed::{self, Rng};
-use crate::workload::{Completed, Plan, Settings, Unprepared, VariantKind, Workload};
+use crate::storage::Storage;
+use crate::workload::{Completed, Effects, Plan, Settings, Unprepared, VariantKind, Workload};
 
 /// Nearest neighbours returned per search.
 pub const K: usize = 5;
@@ -30,6 +33,8 @@ pub const LOG_FILE: &str = "memories.log";
 pub struct VectorStore {
     root: PathBuf,
     cpu_permits: usize,
+    /// Each variant's storage layer (counters, `--io-latency`).
+    storage: [Arc<Storage>; 3],
 }
 
 #[derive(Clone, Debug)]
@@ -55,9 +60,14 @@ pub enum Outcome {
 }
 
 impl VectorStore {
-    /// Concurrent CPU jobs of the fixed variant.
+    /// Concurrent CPU jobs of the optimized variant.
     pub fn cpu_permits(&self) -> usize {
         self.cpu_permits
+    }
+
+    /// The storage layer of one variant.
+    pub fn storage(&self, kind: VariantKind) -> Arc<Storage> {
+        Arc::clone(&self.storage[kind.index()])
     }
 
     /// The store directory of one variant.
@@ -74,15 +84,17 @@ impl Workload for VectorStore {
     type Outcome = Outcome;
     type Blocking = blocking::BlockingVectorStore;
     type Fixed = fixed::FixedVectorStore;
+    type Optimized = optimized::OptimizedVectorStore;
 
     fn prepare(settings: &Settings) -> Result<Self, Unprepared> {
         let root = settings.scratch.join(Self::NAME);
-        for kind in VariantKind::BOTH {
+        for kind in VariantKind::ALL {
             create_store_dir(&root.join(kind.as_str())).map_err(Unprepared::Failed)?;
         }
         Ok(VectorStore {
             root,
             cpu_permits: settings.cpu_permits,
+            storage: std::array::from_fn(|_| Arc::new(Storage::new(settings.io_latency))),
         })
     }
 
@@ -95,6 +107,19 @@ impl Workload for VectorStore {
             Op::Add { .. } => "add",
             Op::Search { .. } => "search",
         }
+    }
+
+    fn fresh_state(&self, kind: VariantKind) -> Result<(), String> {
+        create_store_dir(&self.store_dir(kind))?;
+        self.storage[kind.index()].reset();
+        Ok(())
+    }
+
+    fn effects(&self, kind: VariantKind) -> Result<Effects, String> {
+        Ok(Effects {
+            writes: self.storage[kind.index()].writes(),
+            ..Effects::default()
+        })
     }
 
     fn check(

@@ -7,15 +7,18 @@
 
 pub mod blocking;
 pub mod fixed;
+pub mod optimized;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use redis::Commands;
 use serde::{Deserialize, Serialize};
 
+use crate::latency_proxy::LatencyProxy;
 use crate::redis_server::{RedisServer, StartError};
 use crate::seed::{self, Rng};
-use crate::workload::{Completed, Plan, Settings, Unprepared, VariantKind, Workload};
+use crate::workload::{Completed, Effects, Plan, Settings, Unprepared, VariantKind, Workload};
 
 /// Seconds a document lives in Redis.
 pub const TTL_SECONDS: u64 = 600;
@@ -26,13 +29,20 @@ pub const LARGE_PAYLOAD: usize = 10 * 1024;
 /// Documents per conversation.
 const DOCS: u64 = 4;
 
-/// The workload: the server (if the harness started it) and key prefixes.
+/// The workload: the server (if the harness started it), the latency proxy
+/// in front of it (with `--io-latency`), and key prefixes.
 #[derive(Debug)]
 pub struct WorkingMemory {
+    /// What the variants connect to: the proxy when there is one.
     url: String,
-    /// Opened (no I/O) during the sync set-up; the fixed variant clones it.
+    /// Opened (no I/O) during the sync set-up; the variants clone it.
     client: redis::Client,
+    /// The server itself, for the harness's own bookkeeping (state resets,
+    /// command stats, the check), which must not pay the added latency.
+    direct: redis::Client,
     keys: KeySpace,
+    // Field order matters: the proxy stops before the server.
+    _proxy: Option<LatencyProxy>,
     _server: Option<RedisServer>,
 }
 
@@ -44,6 +54,11 @@ pub struct KeySpace {
 }
 
 impl KeySpace {
+    /// A `SCAN MATCH` pattern for every key of one variant.
+    pub fn pattern(&self, kind: VariantKind) -> String {
+        format!("stallcheck:{}:{}:*", self.run, kind.as_str())
+    }
+
     /// The key of a document for one variant.
     pub fn key(&self, kind: VariantKind, conversation: u64, doc: u64) -> String {
         format!(
@@ -123,6 +138,7 @@ impl Workload for WorkingMemory {
     type Outcome = Outcome;
     type Blocking = blocking::BlockingWorkingMemory;
     type Fixed = fixed::FixedWorkingMemory;
+    type Optimized = optimized::OptimizedWorkingMemory;
 
     fn prepare(settings: &Settings) -> Result<Self, Unprepared> {
         let (url, server) = match &settings.redis_url {
@@ -138,6 +154,17 @@ impl Workload for WorkingMemory {
             }
         };
         crate::redis_server::ping(&url).map_err(Unprepared::Failed)?;
+        let direct =
+            redis::Client::open(url.as_str()).map_err(|err| Unprepared::Failed(err.to_string()))?;
+        let proxy = if settings.io_latency.is_zero() {
+            None
+        } else {
+            Some(start_proxy(&direct, settings.io_latency).map_err(Unprepared::Failed)?)
+        };
+        let url = match &proxy {
+            Some(proxy) => format!("redis://{}/", proxy.addr()),
+            None => url,
+        };
         let client =
             redis::Client::open(url.as_str()).map_err(|err| Unprepared::Failed(err.to_string()))?;
         let run = SystemTime::now()
@@ -146,7 +173,9 @@ impl Workload for WorkingMemory {
         Ok(WorkingMemory {
             url,
             client,
+            direct,
             keys: KeySpace { run },
+            _proxy: proxy,
             _server: server,
         })
     }
@@ -163,6 +192,48 @@ impl Workload for WorkingMemory {
         }
     }
 
+    /// Deletes the variant's keys of this run, then zeroes the server's
+    /// command statistics (`CONFIG RESETSTAT`; with `--redis-url` that
+    /// resets them for every user of that server).
+    fn fresh_state(&self, kind: VariantKind) -> Result<(), String> {
+        let mut connection = self
+            .direct
+            .get_connection()
+            .map_err(|err| format!("cannot connect to reset state: {err}"))?;
+        let keys: Vec<String> = connection
+            .scan_match::<_, String>(self.keys.pattern(kind))
+            .map_err(|err| format!("cannot list keys: {err}"))?
+            .collect();
+        for key in keys.chunks(512) {
+            redis::cmd("DEL")
+                .arg(key)
+                .exec(&mut connection)
+                .map_err(|err| format!("cannot delete keys: {err}"))?;
+        }
+        redis::cmd("CONFIG")
+            .arg("RESETSTAT")
+            .exec(&mut connection)
+            .map_err(|err| format!("CONFIG RESETSTAT: {err}"))
+    }
+
+    /// The commands the server executed since `reset_effects`, from its own
+    /// `INFO commandstats`, minus the `INFO` that reads them and the
+    /// handshake of the connection that asks.
+    fn effects(&self, _kind: VariantKind) -> Result<Effects, String> {
+        let mut connection = self
+            .direct
+            .get_connection()
+            .map_err(|err| format!("cannot connect to read stats: {err}"))?;
+        let info: String = redis::cmd("INFO")
+            .arg("commandstats")
+            .query(&mut connection)
+            .map_err(|err| format!("INFO commandstats: {err}"))?;
+        Ok(Effects {
+            redis_commands: command_calls(&info),
+            ..Effects::default()
+        })
+    }
+
     fn check(
         &self,
         kind: VariantKind,
@@ -170,7 +241,7 @@ impl Workload for WorkingMemory {
         completed: &Completed<Outcome>,
     ) -> Result<String, String> {
         let mut connection = self
-            .client
+            .direct
             .get_connection()
             .map_err(|err| format!("cannot connect for the check: {err}"))?;
         let mut documents = 0;
@@ -244,6 +315,40 @@ fn replay(
         }
     }
     Ok(model)
+}
+
+/// A latency proxy in front of `server`'s TCP address. Sync.
+fn start_proxy(server: &redis::Client, delay: std::time::Duration) -> Result<LatencyProxy, String> {
+    use std::net::ToSocketAddrs;
+    let redis::ConnectionAddr::Tcp(host, port) = &server.get_connection_info().addr else {
+        return Err("--io-latency needs a Redis reached over plain TCP".to_string());
+    };
+    let upstream = (host.as_str(), *port)
+        .to_socket_addrs()
+        .map_err(|err| format!("cannot resolve {host}:{port}: {err}"))?
+        .next()
+        .ok_or_else(|| format!("{host}:{port} has no address"))?;
+    LatencyProxy::start(upstream, delay)
+        .map_err(|err| format!("cannot start the latency proxy: {err}"))
+}
+
+/// Calls per command from `INFO commandstats` text
+/// (`cmdstat_get:calls=12,usec=...`); subcommands keep their `|` form
+/// (`client|setinfo`). The `config|resetstat` and `info` of the harness's own
+/// bookkeeping are left out.
+pub fn command_calls(info: &str) -> BTreeMap<String, u64> {
+    info.lines()
+        .filter_map(|line| {
+            let (name, stats) = line.trim().strip_prefix("cmdstat_")?.split_once(':')?;
+            let calls = stats
+                .split(',')
+                .find_map(|field| field.strip_prefix("calls="))?
+                .parse()
+                .ok()?;
+            Some((name.to_string(), calls))
+        })
+        .filter(|(name, _)| name != "info" && name != "config|resetstat")
+        .collect()
 }
 
 fn serialized_len(document: &Document) -> usize {
