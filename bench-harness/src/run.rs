@@ -477,7 +477,7 @@ fn calibrate<W: Workload, V: Variant<W>>(
     calibration: Duration,
 ) -> Result<f64, String> {
     workload.fresh_state(kind)?;
-    let runtime = MonitoredRuntime::new(options.workers, None)?;
+    let runtime = MonitoredRuntime::new(options.workers, None, options.stall_threshold)?;
     let variant = Arc::new(runtime.block_on(V::open(workload))?);
     let load = Load {
         duration: Some(calibration),
@@ -531,11 +531,8 @@ fn run_variant<W: Workload, V: Variant<W>>(
 ) -> Result<(Completed<W::Outcome>, VariantDetail), String> {
     let label = format!("{}/{}", W::NAME, kind.as_str());
     workload.fresh_state(kind)?;
-    let mut runtime = MonitoredRuntime::new(
-        options.workers,
-        options.console,
-        options.stall_threshold,
-    )?;
+    let mut runtime =
+        MonitoredRuntime::new(options.workers, options.console, options.stall_threshold)?;
     if options.print {
         match runtime.console_status() {
             Some(Ok(addr)) => println!("{label}: tokio-console: `tokio-console http://{addr}`"),
