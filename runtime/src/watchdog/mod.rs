@@ -517,8 +517,9 @@ impl WatchdogState {
             seq: record.seq,
             raw: Ok(Vec::new()),
             note: None,
-            // Read before the signal, which briefly makes the thread runnable.
-            thread_state: stack::thread_state(slot.tid),
+            // Read before the signal, which briefly makes the thread runnable
+            // (settled: the sampler's signal may have just done the same).
+            thread_state: stack::settled_thread_state(slot.tid),
         };
         if !self.capture_stacks {
             job.raw = Err("stack capture disabled".to_owned());

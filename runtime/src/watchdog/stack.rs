@@ -81,6 +81,36 @@ pub(crate) fn thread_state(_tid: i32) -> Option<String> {
     None
 }
 
+/// Reads of [`settled_thread_state`] before it takes a runnable state as the answer.
+const STATE_READS: u32 = 4;
+
+/// Pause between two of those reads.
+const STATE_READ_GAP: std::time::Duration = std::time::Duration::from_micros(250);
+
+/// The scheduler state of `tid`, read up to [`STATE_READS`] times a short
+/// gap apart until it shows blocked. The watchdog and the sampler signal
+/// workers independently: a thread asleep in a system call runs its signal
+/// handler (and restarts the call) right after the other one's signal, so a
+/// single read can catch it runnable. A thread that computes never reads as
+/// blocked, so taking any blocked reading is not a guess.
+pub(crate) fn settled_thread_state(tid: i32) -> Option<String> {
+    let mut last = None;
+    for read in 0..STATE_READS {
+        if read > 0 {
+            std::thread::sleep(STATE_READ_GAP);
+        }
+        let state = thread_state(tid);
+        if state
+            .as_deref()
+            .is_some_and(|s| s.starts_with("sleeping") || s.starts_with("disk-wait"))
+        {
+            return state;
+        }
+        last = state;
+    }
+    last
+}
+
 /// The kernel thread id of the calling thread (what `capture` targets).
 #[cfg(target_os = "linux")]
 pub(crate) fn current_tid() -> i32 {
