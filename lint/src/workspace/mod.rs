@@ -1,0 +1,478 @@
+//! Discovery: what to lint, found from PATH without executing anything.
+//!
+//! PATH is a crate or workspace directory, a `Cargo.toml`, a directory of `.rs`
+//! files without a manifest, or one `.rs` file. With a manifest, packages and
+//! targets come from `cargo metadata --no-deps` (which never runs build scripts
+//! or proc macros), started from a neutral directory so that the target's
+//! `rust-toolchain.toml` and `.cargo/config.toml` are not honoured, and each target's module tree is walked from its root file
+//! by the driver, with [`child_module_location`] deciding where `mod a;` lives.
+//! Without a manifest, every `.rs` file under PATH is linted, honouring
+//! `.gitignore`.
+
+use std::path::{Path, PathBuf};
+
+use cargo_metadata::{DependencyKind, Metadata, MetadataCommand, Package, TargetKind};
+
+use crate::analysis::{AsyncRuntime, Edition};
+use crate::vocab::FatalError;
+
+mod module_tree;
+pub use module_tree::*;
+
+/// Where a target's files come from.
+#[derive(Clone, Debug)]
+pub struct Discovery {
+    /// The analysed root: a canonical directory; finding paths are relative to it.
+    pub root: PathBuf,
+    pub layout: Layout,
+}
+
+#[derive(Clone, Debug)]
+pub enum Layout {
+    /// A crate or workspace: module trees walked from each target's root file.
+    Manifest(ManifestLayout),
+    /// Loose `.rs` files (no manifest, or a single file): each file on its own.
+    Loose(Vec<PathBuf>),
+}
+
+#[derive(Clone, Debug)]
+pub struct ManifestLayout {
+    /// The `Cargo.toml` PATH named (or found in PATH).
+    pub manifest_path: PathBuf,
+    pub packages: Vec<PackageTargets>,
+    /// `[workspace.metadata.stallcheck]` or `[package.metadata.stallcheck]`
+    /// of the manifest PATH named, with the table's name, when present.
+    pub metadata_config: Option<(String, serde_json::Value)>,
+}
+
+/// One package and the root files of its targets.
+#[derive(Clone, Debug)]
+pub struct PackageTargets {
+    pub name: String,
+    /// The library target's crate name (`my_crate` for package `my-crate`):
+    /// inside the package, its own paths are spelled `crate::..`.
+    pub lib_name: Option<String>,
+    /// The package directory (canonical); no file outside it is read.
+    pub dir: PathBuf,
+    pub runtime: AsyncRuntime,
+    /// See [`crate::analysis::FileContext::tokio_features`].
+    pub tokio_features: Vec<String>,
+    pub targets: Vec<TargetRoot>,
+}
+
+#[derive(Clone, Debug)]
+pub struct TargetRoot {
+    pub root_file: PathBuf,
+    pub edition: Edition,
+    /// `tests/` and `benches/` targets: linted only with `--include-tests`.
+    pub is_test: bool,
+    /// The library target (whose crate is `PackageTargets::lib_name`); each
+    /// other target is a crate of its own (the call graph keeps them apart).
+    pub is_lib: bool,
+    /// The target's crate name (`-` replaced by `_`).
+    pub crate_name: String,
+    /// The manifest entry the target comes from (``the `[[example]]` named
+    /// `demo` in the Cargo.toml of package `app` ``), to name it when its
+    /// file is missing.
+    pub manifest_entry: String,
+}
+
+/// Finds what PATH designates. Errors are one line and name the problem.
+pub fn discover(path: &Path) -> Result<Discovery, FatalError> {
+    let metadata = std::fs::metadata(path).map_err(|err| {
+        FatalError(format!(
+            "cannot read `{}`: {}",
+            path.display(),
+            io_reason(&err)
+        ))
+    })?;
+    let canonical = path.canonicalize().map_err(|err| {
+        FatalError(format!(
+            "cannot resolve `{}`: {}",
+            path.display(),
+            io_reason(&err)
+        ))
+    })?;
+    if metadata.is_dir() {
+        let manifest = canonical.join("Cargo.toml");
+        if manifest.is_file() {
+            return discover_manifest(&manifest);
+        }
+        return discover_loose_dir(path, &canonical);
+    }
+    if canonical
+        .file_name()
+        .is_some_and(|name| name == "Cargo.toml")
+    {
+        // cargo would wait forever on a FIFO named `Cargo.toml`.
+        if !metadata.is_file() {
+            return Err(FatalError(format!(
+                "`{}` is not a regular file",
+                path.display()
+            )));
+        }
+        return discover_manifest(&canonical);
+    }
+    if canonical.extension().is_some_and(|ext| ext == "rs") {
+        let root = canonical
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("/"));
+        return Ok(Discovery {
+            root,
+            layout: Layout::Loose(vec![canonical]),
+        });
+    }
+    Err(FatalError(format!(
+        "`{}` is not a Rust file, a `Cargo.toml` or a directory",
+        path.display()
+    )))
+}
+
+fn discover_loose_dir(shown: &Path, dir: &Path) -> Result<Discovery, FatalError> {
+    let mut files = Vec::new();
+    // `require_git(false)`: honour `.gitignore` even outside a git checkout.
+    // Symbolic links are not followed, so link loops cannot trap the walk.
+    for entry in ignore::WalkBuilder::new(dir)
+        .require_git(false)
+        .build()
+        .flatten()
+    {
+        let is_file = entry.file_type().is_some_and(|kind| kind.is_file());
+        if is_file && entry.path().extension().is_some_and(|ext| ext == "rs") {
+            files.push(entry.into_path());
+        }
+    }
+    if files.is_empty() {
+        // The same walk with only the git ignore rules off.
+        let ignored = ignore::WalkBuilder::new(dir)
+            .require_git(false)
+            .git_ignore(false)
+            .git_global(false)
+            .git_exclude(false)
+            .build()
+            .flatten()
+            .any(|entry| {
+                entry.file_type().is_some_and(|kind| kind.is_file())
+                    && entry.path().extension().is_some_and(|ext| ext == "rs")
+            });
+        let why = if ignored {
+            "no Cargo.toml, and every .rs file is ignored by .gitignore"
+        } else {
+            "no Cargo.toml and no .rs file"
+        };
+        return Err(FatalError(format!(
+            "no Rust source found in `{}` ({why})",
+            shown.display()
+        )));
+    }
+    files.sort();
+    Ok(Discovery {
+        root: dir.to_path_buf(),
+        layout: Layout::Loose(files),
+    })
+}
+
+impl Discovery {
+    /// How many `.rs` files the run may read, counted up to `limit` (a
+    /// bound for the worker count: idle rayon workers keep searching each
+    /// other's queues, so threads beyond the files cost time for nothing).
+    /// A manifest's module trees are only known while they are walked, so
+    /// its packages' `.rs` files stand in for them, `.gitignore` honoured.
+    pub fn rust_files_at_most(&self, limit: usize) -> usize {
+        let dirs: Vec<&Path> = match &self.layout {
+            Layout::Loose(files) => return files.len().min(limit),
+            Layout::Manifest(manifest) => manifest
+                .packages
+                .iter()
+                .map(|package| package.dir.as_path())
+                .collect(),
+        };
+        let mut count = 0;
+        for dir in dirs {
+            let entries = ignore::WalkBuilder::new(dir).require_git(false).build();
+            for entry in entries.flatten() {
+                let is_file = entry.file_type().is_some_and(|kind| kind.is_file());
+                if is_file && entry.path().extension().is_some_and(|ext| ext == "rs") {
+                    count += 1;
+                    if count >= limit {
+                        return limit;
+                    }
+                }
+            }
+        }
+        count.max(1)
+    }
+}
+
+fn discover_manifest(manifest: &Path) -> Result<Discovery, FatalError> {
+    let metadata = neutral_metadata_command(manifest)?
+        .exec()
+        .map_err(|err| FatalError(metadata_error(manifest, err)))?;
+    let root = manifest.parent().map(Path::to_path_buf).unwrap_or_default();
+    let is_workspace_root = canonical_or_same(metadata.workspace_root.as_std_path()) == root;
+    let selected: Vec<&Package> = if is_workspace_root {
+        metadata.workspace_packages()
+    } else {
+        metadata
+            .packages
+            .iter()
+            .filter(|package| canonical_or_same(package.manifest_path.as_std_path()) == manifest)
+            .collect()
+    };
+    let metadata_config = metadata_config(&metadata, &selected, is_workspace_root);
+    let packages: Vec<PackageTargets> = selected.into_iter().map(package_targets).collect();
+    if packages.iter().all(|package| package.targets.is_empty()) {
+        return Err(FatalError(format!(
+            "no Rust source found: `{}` has no package with a library, binary, example, test or bench target",
+            manifest.display()
+        )));
+    }
+    Ok(Discovery {
+        root,
+        layout: Layout::Manifest(ManifestLayout {
+            manifest_path: manifest.to_path_buf(),
+            packages,
+            metadata_config,
+        }),
+    })
+}
+
+fn metadata_config(
+    metadata: &Metadata,
+    selected: &[&Package],
+    is_workspace_root: bool,
+) -> Option<(String, serde_json::Value)> {
+    if is_workspace_root && let Some(table) = metadata.workspace_metadata.get("stallcheck") {
+        return Some(("[workspace.metadata.stallcheck]".to_string(), table.clone()));
+    }
+    let [package] = selected else { return None };
+    let table = package.metadata.get("stallcheck")?;
+    Some(("[package.metadata.stallcheck]".to_string(), table.clone()))
+}
+
+fn package_targets(package: &Package) -> PackageTargets {
+    let dir = package
+        .manifest_path
+        .parent()
+        .map(|dir| canonical_or_same(dir.as_std_path()))
+        .unwrap_or_default();
+    let targets = package
+        .targets
+        .iter()
+        .filter_map(|target| {
+            let is_test = target
+                .kind
+                .iter()
+                .any(|kind| matches!(kind, TargetKind::Test | TargetKind::Bench));
+            let is_code = target.kind.iter().any(is_linted_kind);
+            (is_code || is_test).then(|| TargetRoot {
+                // As the manifest names it, links not followed: a root
+                // file that is a symbolic link out of the package is then
+                // named as one (the driver resolves links when it checks).
+                root_file: normalize_lexically(target.src_path.as_std_path()),
+                edition: Edition::parse(target.edition.as_str()).unwrap_or(Edition::E2024),
+                is_test,
+                is_lib: target.kind.iter().any(is_lib_kind),
+                crate_name: target.name.replace('-', "_"),
+                manifest_entry: format!(
+                    "the `{}` named `{}` in the Cargo.toml of package `{}`",
+                    manifest_table(&target.kind),
+                    target.name,
+                    package.name
+                ),
+            })
+        })
+        .collect();
+    let lib_name = package
+        .targets
+        .iter()
+        .find(|target| target.kind.iter().any(is_lib_kind))
+        .map(|target| target.name.replace('-', "_"));
+    PackageTargets {
+        name: package.name.to_string(),
+        lib_name,
+        dir,
+        runtime: runtime_of(package),
+        tokio_features: tokio_features(package),
+        targets,
+    }
+}
+
+/// The manifest table that declares a target of these kinds.
+fn manifest_table(kinds: &[TargetKind]) -> &'static str {
+    match kinds.first() {
+        Some(TargetKind::Bin) => "[[bin]]",
+        Some(TargetKind::Example) => "[[example]]",
+        Some(TargetKind::Test) => "[[test]]",
+        Some(TargetKind::Bench) => "[[bench]]",
+        _ => "[lib]",
+    }
+}
+
+/// The kinds that make a package's library, which other crates name.
+fn is_lib_kind(kind: &TargetKind) -> bool {
+    matches!(
+        kind,
+        TargetKind::Lib | TargetKind::RLib | TargetKind::ProcMacro
+    )
+}
+
+/// Libraries, binaries and examples; never build scripts.
+fn is_linted_kind(kind: &TargetKind) -> bool {
+    matches!(
+        kind,
+        TargetKind::Lib
+            | TargetKind::RLib
+            | TargetKind::DyLib
+            | TargetKind::CDyLib
+            | TargetKind::StaticLib
+            | TargetKind::ProcMacro
+            | TargetKind::Bin
+            | TargetKind::Example
+    )
+}
+
+/// The async runtime a package depends on; tokio wins when several are present
+/// because its help text is the most common alternative.
+pub fn runtime_of(package: &Package) -> AsyncRuntime {
+    let depends_on = |name: &str| {
+        package
+            .dependencies
+            .iter()
+            .any(|dep| dep.name == name && dep.kind != DependencyKind::Build)
+    };
+    if depends_on("tokio") {
+        AsyncRuntime::Tokio
+    } else if depends_on("async-std") {
+        AsyncRuntime::AsyncStd
+    } else if depends_on("smol") {
+        AsyncRuntime::Smol
+    } else {
+        AsyncRuntime::Unknown
+    }
+}
+
+/// The features of the package's own `tokio` dependency, merged by cargo
+/// with `workspace = true` inheritance. None when it is renamed (the code
+/// spells it otherwise), optional, a dev or build dependency, or only for
+/// some platforms: `tokio::` paths might not compile there.
+pub fn tokio_features(package: &Package) -> Vec<String> {
+    let mut features: Vec<String> = package
+        .dependencies
+        .iter()
+        .filter(|dep| {
+            dep.name == "tokio"
+                && dep.rename.is_none()
+                && !dep.optional
+                && dep.target.is_none()
+                && dep.kind == DependencyKind::Normal
+        })
+        .flat_map(|dep| dep.features.iter().cloned())
+        .collect();
+    features.sort();
+    features.dedup();
+    features
+}
+
+/// The directory cargo is started in. rustup picks the toolchain from
+/// `rust-toolchain(.toml)` in the working directory and its parents, and
+/// cargo reads `.cargo/config.toml` (`[build] rustc`, `rustc-wrapper`,
+/// `[env]`, runners...) from the same places, never from the manifest's
+/// directory: starting cargo in the target would let the target choose
+/// what runs. The filesystem root is writable by its owner only, so
+/// neither a target nor another local user can put such files there.
+#[cfg(unix)]
+const NEUTRAL_DIR: &str = "/";
+#[cfg(not(unix))]
+const NEUTRAL_DIR: &str = "\\";
+
+/// `cargo metadata --no-deps` for `manifest`, set up so that nothing the
+/// target chose can run (see ARCHITECTURE.md, "never executes target code").
+fn neutral_metadata_command(manifest: &Path) -> Result<MetadataCommand, FatalError> {
+    let mut command = MetadataCommand::new();
+    command
+        .cargo_path(trusted_cargo()?)
+        .current_dir(NEUTRAL_DIR)
+        .manifest_path(manifest)
+        .no_deps()
+        // rustup and cargo print a stack trace under `RUST_BACKTRACE`; the
+        // error is summarised in one line anyway.
+        .env("RUST_BACKTRACE", "0")
+        .env("RUST_LIB_BACKTRACE", "0");
+    Ok(command)
+}
+
+/// The cargo the user would run from a neutral place: `$CARGO` when it is
+/// an absolute path (cargo sets it for `cargo stallcheck`), else the first
+/// `cargo` on the absolute entries of `PATH`. A relative entry (`.`) is
+/// skipped: it would name a program inside whatever directory the user
+/// happens to stand in, which may be the target.
+fn trusted_cargo() -> Result<PathBuf, FatalError> {
+    if let Some(cargo) = std::env::var_os("CARGO").map(PathBuf::from)
+        && cargo.is_absolute()
+    {
+        return Ok(cargo);
+    }
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .filter(|dir| dir.is_absolute())
+        .map(|dir| dir.join(format!("cargo{}", std::env::consts::EXE_SUFFIX)))
+        .find(|candidate| candidate.is_file())
+        .ok_or_else(|| {
+            FatalError(
+                "cannot find `cargo` on the absolute entries of PATH (needed for `cargo metadata`; install it with rustup)"
+                    .to_string(),
+            )
+        })
+}
+
+/// Turns `cargo metadata`'s (or rustup's) multi-line stderr into one line
+/// naming the problem; stack traces and their frames are dropped.
+fn metadata_error(manifest: &Path, err: cargo_metadata::Error) -> String {
+    match err {
+        cargo_metadata::Error::CargoMetadata { stderr } => {
+            let lines: Vec<&str> = stderr
+                .lines()
+                .map(str::trim)
+                .take_while(|line| !line.starts_with("Stack backtrace"))
+                .filter(|line| !line.is_empty() && *line != "Caused by:")
+                .collect();
+            let first = lines
+                .first()
+                .map(|line| line.trim_start_matches("error: "))
+                .unwrap_or("unknown error");
+            // rustup's own failures (a toolchain that is not installed) are
+            // not about the manifest.
+            let what = if first.contains("toolchain") {
+                "cannot run `cargo metadata` for"
+            } else {
+                "cannot read the manifest"
+            };
+            match lines.get(1) {
+                Some(cause) => format!("{what} `{}`: {first}: {cause}", manifest.display()),
+                None => format!("{what} `{}`: {first}", manifest.display()),
+            }
+        }
+        cargo_metadata::Error::Io(io) => {
+            format!(
+                "cannot run `cargo metadata` for `{}` (is cargo installed?): {io}",
+                manifest.display()
+            )
+        }
+        other => format!("cannot read the manifest `{}`: {other}", manifest.display()),
+    }
+}
+
+fn canonical_or_same(path: &Path) -> PathBuf {
+    path.canonicalize().unwrap_or_else(|_| path.to_path_buf())
+}
+
+/// The OS error text without the "(os error N)" suffix.
+pub(crate) fn io_reason(err: &std::io::Error) -> String {
+    let text = err.to_string();
+    match text.find(" (os error") {
+        Some(cut) => text[..cut].to_lowercase(),
+        None => text,
+    }
+}
