@@ -517,15 +517,19 @@ impl WatchdogState {
             seq: record.seq,
             raw: Ok(Vec::new()),
             note: None,
-            // Read before the signal, which briefly makes the thread runnable
-            // (settled: the sampler's signal may have just done the same).
-            thread_state: stack::settled_thread_state(slot.tid),
+            thread_state: None,
         };
         if !self.capture_stacks {
+            job.thread_state = stack::settled_thread_state(slot.tid);
             job.raw = Err("stack capture disabled".to_owned());
             return job;
         }
-        match stack::capture(slot.tid, &slot.seq) {
+        // The state is read before the signal, which briefly makes the
+        // thread runnable, and under the capture lock, so the sampler's
+        // signal cannot have just done the same.
+        let (thread_state, captured) = stack::capture_with_state(slot.tid, &slot.seq);
+        job.thread_state = thread_state;
+        match captured {
             Ok(capture) => {
                 // The handler read the thread's poll counter: if the poll
                 // ended while the signal was in flight, the stack shows

@@ -37,7 +37,7 @@ pub(crate) struct Capture {
 }
 
 #[cfg(target_os = "linux")]
-pub(crate) use linux::{capture, ensure_installed};
+pub(crate) use linux::{capture, capture_with_state, ensure_installed};
 
 #[cfg(not(target_os = "linux"))]
 pub(crate) fn ensure_installed() -> Result<String, String> {
@@ -47,6 +47,14 @@ pub(crate) fn ensure_installed() -> Result<String, String> {
          reported with worker, task and duration",
         std::env::consts::OS
     ))
+}
+
+#[cfg(not(target_os = "linux"))]
+pub(crate) fn capture_with_state(
+    tid: i32,
+    seq: &std::sync::atomic::AtomicU64,
+) -> (Option<String>, Result<Capture, String>) {
+    (settled_thread_state(tid), capture(tid, seq))
 }
 
 #[cfg(not(target_os = "linux"))]
@@ -242,6 +250,31 @@ mod linux {
             frames,
             seq: SEQ_AT_CAPTURE.load(Ordering::Relaxed),
         })
+    }
+
+    /// As [`capture`], with the thread's settled scheduler state read
+    /// first, under the same lock: no other capture's signal (the
+    /// sampler's) is then in flight, so a worker asleep in a system call is
+    /// not caught runnable on its way through another handler.
+    pub(crate) fn capture_with_state(
+        tid: i32,
+        seq: &AtomicU64,
+    ) -> (Option<String>, Result<Capture, String>) {
+        if let Err(why) = ensure_installed() {
+            return (super::settled_thread_state(tid), Err(why));
+        }
+        let _one_at_a_time = CAPTURE_LOCK
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let state = super::settled_thread_state(tid);
+        SEQ_SOURCE.store(std::ptr::from_ref(seq).cast_mut(), Ordering::Release);
+        let captured = signal_and_wait(tid);
+        SEQ_SOURCE.store(std::ptr::null_mut(), Ordering::Release);
+        let captured = captured.map(|frames| Capture {
+            frames,
+            seq: SEQ_AT_CAPTURE.load(Ordering::Relaxed),
+        });
+        (state, captured)
     }
 
     fn signal_and_wait(tid: i32) -> Result<RawStack, String> {
