@@ -527,6 +527,23 @@ fn a_sleep_fix_is_safe_only_inside_a_tokio_entry_point() {
         .map(|result| result["properties"]["fixSafety"].as_str().unwrap())
         .collect();
     assert_eq!(sarif_safety, ["safe", "unsafe"]);
+    // SARIF `fixes` carry the same edits as JSON's `fix.edits`.
+    for (result, finding) in results.iter().zip(&found) {
+        let replacements = result["fixes"][0]["artifactChanges"][0]["replacements"]
+            .as_array()
+            .unwrap();
+        let edits = finding["fix"]["edits"].as_array().unwrap();
+        assert_eq!(replacements.len(), edits.len());
+        for (replacement, edit) in replacements.iter().zip(edits) {
+            assert_eq!(replacement["insertedContent"]["text"], edit["replacement"]);
+            assert_eq!(replacement["deletedRegion"]["startLine"], edit["line"]);
+            assert_eq!(replacement["deletedRegion"]["startColumn"], edit["column"]);
+            assert_eq!(
+                replacement["deletedRegion"]["endColumn"],
+                edit["end_column"]
+            );
+        }
+    }
 
     let fix = stallcheck(&["--fix"], dir.path());
     assert!(

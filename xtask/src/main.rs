@@ -5,6 +5,7 @@
 mod audit;
 mod bench;
 mod ci;
+mod docs;
 mod evidence_loop;
 mod harness;
 mod mutate;
@@ -34,6 +35,8 @@ enum Task {
     Ci(ci::Args),
     /// A long run of the linter's mutation property test (release mode)
     Mutate(mutate::Args),
+    /// Generate docs/rules/<id>.md from the rules' documentation (--check: fail when stale)
+    Docs(docs::Args),
 }
 
 fn main() -> ExitCode {
@@ -44,6 +47,7 @@ fn main() -> ExitCode {
         Task::Bench(args) => bench::run(args),
         Task::Ci(args) => ci::run(args),
         Task::Mutate(args) => mutate::run(args),
+        Task::Docs(args) => docs::run(args),
     };
     match outcome {
         Ok(code) => code,

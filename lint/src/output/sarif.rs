@@ -6,16 +6,22 @@
 //! occurrence index of that combination, so that code scanning keeps tracking
 //! an alert when lines above it move. The fingerprint is defined once, in
 //! [`crate::baseline::fingerprint`], which `--baseline` files share.
+//!
+//! The tool's `informationUri` is the workspace manifest's `repository`;
+//! each rule's `helpUri` is its page under `docs/rules/` there, which
+//! `cargo xtask docs` generates from the rule's `//!` documentation.
+//! Findings with a `--fix` rewrite carry it as SARIF `fixes`.
 
 use serde_json::{Value, json};
 
 use crate::baseline;
 use crate::driver::Report;
-use crate::finding::{Finding, FixSafety, Span};
+use crate::finding::{Finding, Fix, FixSafety, Span};
 use crate::rules;
 
 const SCHEMA_URI: &str = "https://json.schemastore.org/sarif-2.1.0.json";
-const INFORMATION_URI: &str = "https://example.invalid/stallcheck";
+/// The project's home: `repository` of the workspace manifest.
+pub const INFORMATION_URI: &str = env!("CARGO_PKG_REPOSITORY");
 /// The key under `partialFingerprints`; bump the suffix if the hash input changes.
 pub const FINGERPRINT_KEY: &str = "stallcheck/v1";
 
@@ -63,9 +69,16 @@ fn rule_descriptor(rule: &rules::Rule) -> Value {
         "shortDescription": { "text": rule.summary },
         "fullDescription": { "text": rule.summary },
         "help": { "text": doc, "markdown": doc },
+        "helpUri": help_uri(rule.id),
         "defaultConfiguration": { "level": rule.default_severity.as_str() },
         "properties": { "tags": ["async", "performance"], "precision": "high" },
     })
+}
+
+/// Where a rule's generated page lives: `docs/rules/<id>.md` on the
+/// repository's default branch.
+pub fn help_uri(rule_id: &str) -> String {
+    format!("{INFORMATION_URI}/blob/main/docs/rules/{rule_id}.md")
 }
 
 fn results(report: &Report) -> Vec<Value> {
@@ -101,9 +114,10 @@ fn result(finding: &Finding, fingerprint: String) -> Value {
     if let Some(index) = rules::ALL.iter().position(|rule| rule.id == finding.rule) {
         value["ruleIndex"] = json!(index);
     }
-    // SARIF's own `fixes` need the replacement text per artifact; the
-    // property bag says whether `--fix` applies one and why not.
+    // The rewrite as SARIF `fixes`; the property bag says whether plain
+    // `--fix` applies it and why not.
     if let Some(fix) = &finding.fix {
+        value["fixes"] = json!([sarif_fix(&finding.path, fix)]);
         value["properties"]["fix"] = json!(fix.description);
         value["properties"]["fixSafety"] = json!(fix.safety.as_str());
         if let FixSafety::Unsafe(reason) = &fix.safety {
@@ -139,6 +153,29 @@ fn result(finding: &Finding, fingerprint: String) -> Value {
         value["relatedLocations"] = json!(related);
     }
     value
+}
+
+/// One SARIF fix: every edit of the rewrite as a replacement in the
+/// finding's file (an empty region inserts).
+fn sarif_fix(path: &str, fix: &Fix) -> Value {
+    let description = match &fix.safety {
+        FixSafety::Safe => fix.description.clone(),
+        FixSafety::Unsafe(reason) => format!("{} (unsafe: {reason})", fix.description),
+    };
+    let replacements: Vec<Value> = fix
+        .edits
+        .iter()
+        .map(|edit| {
+            json!({
+                "deletedRegion": region(edit.span),
+                "insertedContent": { "text": edit.replacement },
+            })
+        })
+        .collect();
+    json!({
+        "description": { "text": description },
+        "artifactChanges": [{ "artifactLocation": artifact(path), "replacements": replacements }],
+    })
 }
 
 fn artifact(path: &str) -> Value {
