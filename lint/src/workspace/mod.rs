@@ -389,7 +389,7 @@ fn select_packages<'m>(
         }
         selected.retain(|package| !spec_matches(spec, package));
     }
-    if selected.is_empty() {
+    if selected.is_empty() && !selection.exclude_packages.is_empty() {
         return Err(FatalError(format!(
             "no package left to lint in `{}` (--exclude-package removed them all)",
             manifest.display()
