@@ -318,7 +318,7 @@ fn discover_manifest(manifest: &Path, selection: &Selection) -> Result<Discovery
     let selected = select_packages(
         &metadata,
         manifest,
-        &manifest_dir == &workspace_root,
+        manifest_dir == workspace_root,
         selection,
     )?;
     // One package: paths relative to its directory (as `stallcheck crates/foo`
