@@ -79,8 +79,31 @@ enum Command {
 #[derive(Args, Debug)]
 struct CheckArgs {
     /// Crate or workspace directory, Cargo.toml, directory of .rs files, or one .rs file
-    #[arg(value_name = "PATH", default_value = ".")]
+    /// (a directory inside a package lints that package, as cargo does)
+    #[arg(
+        value_name = "PATH",
+        default_value = ".",
+        conflicts_with = "manifest_path"
+    )]
     path: PathBuf,
+    /// The Cargo.toml to lint, as cargo's flag (same as giving it as PATH)
+    #[arg(long, value_name = "PATH")]
+    manifest_path: Option<PathBuf>,
+    /// Lint only this package of the workspace, `name` or `name@version` (repeatable)
+    #[arg(long, short = 'p', value_name = "SPEC")]
+    package: Vec<String>,
+    /// Lint every member of the workspace, wherever PATH is
+    #[arg(long)]
+    workspace: bool,
+    /// Leave this package of the workspace out (repeatable; --exclude GLOB is for files)
+    #[arg(long, value_name = "SPEC")]
+    exclude_package: Vec<String>,
+    /// Exit 0 even when findings are reported (usage errors still exit 2)
+    #[arg(long)]
+    exit_zero: bool,
+    /// Do not lint tests, even when the configuration says include-tests = true
+    #[arg(long, conflicts_with = "include_tests")]
+    no_include_tests: bool,
     /// Output format
     #[arg(long, value_enum, default_value_t = FormatArg::Human)]
     format: FormatArg,
@@ -88,7 +111,7 @@ struct CheckArgs {
     #[arg(long, value_enum, default_value_t = SeverityArg::Warning, value_name = "SEVERITY")]
     deny: SeverityArg,
     /// Also lint #[cfg(test)] modules, #[test] functions and the tests/, benches/ targets
-    #[arg(long)]
+    #[arg(long, visible_alias = "all-targets")]
     include_tests: bool,
     /// Report only this rule (repeatable)
     #[arg(long = "rule", value_name = "ID", value_parser = rule_id)]
@@ -215,8 +238,40 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
 }
 
 fn check(args: &CheckArgs) -> ExitCode {
+    let code = check_inner(args);
+    if args.exit_zero && code == ExitCode::from(1) {
+        return ExitCode::SUCCESS;
+    }
+    code
+}
+
+fn check_inner(args: &CheckArgs) -> ExitCode {
+    let path = args
+        .manifest_path
+        .clone()
+        .unwrap_or_else(|| args.path.clone());
+    let args = &CheckArgs {
+        path,
+        manifest_path: None,
+        package: args.package.clone(),
+        exclude_package: args.exclude_package.clone(),
+        rules: args.rules.clone(),
+        skip_rules: args.skip_rules.clone(),
+        exclude: args.exclude.clone(),
+        config: args.config.clone(),
+        baseline: args.baseline.clone(),
+        write_baseline: args.write_baseline.clone(),
+        evidence: args.evidence.clone(),
+        ..*args
+    };
     let options = Options {
         include_tests: args.include_tests,
+        skip_tests: args.no_include_tests,
+        selection: crate::workspace::Selection {
+            packages: args.package.clone(),
+            workspace: args.workspace,
+            exclude_packages: args.exclude_package.clone(),
+        },
         jobs: args.jobs.map(usize::from),
         only_rules: args.rules.clone(),
         skip_rules: args.skip_rules.clone(),

@@ -1,6 +1,8 @@
-//! Configuration: `--config FILE`, else `stallcheck.toml` at the target root,
-//! else `[workspace.metadata.stallcheck]` / `[package.metadata.stallcheck]` in
-//! the manifest.
+//! Configuration: `--config FILE`, else the nearest of `stallcheck.toml`,
+//! `[package.metadata.stallcheck]` and `[workspace.metadata.stallcheck]`
+//! from the analysed root up to the workspace root (the candidates are
+//! found by `workspace::discover`, which knows where that root is; globs in
+//! `exclude` stay relative to the file or manifest that wrote them).
 //!
 //! ```toml
 //! include-tests = false
@@ -51,6 +53,9 @@ const MAX_CONFIG_FILE_SIZE: u64 = 1 << 20;
 pub struct Config {
     /// Where it came from (a file path or a manifest table), for messages.
     pub source: String,
+    /// The directory its `exclude` globs are relative to, when it is not
+    /// the analysed root (a `stallcheck.toml` found above a member).
+    pub base: Option<std::path::PathBuf>,
     /// Per-rule level, keyed by rule id.
     pub rule_levels: BTreeMap<&'static str, RuleLevel>,
     pub include_tests: Option<bool>,
@@ -212,6 +217,7 @@ fn validate(raw: RawConfig, source: &str) -> Result<Config, String> {
         .transpose()?;
     Ok(Config {
         source: source.to_string(),
+        base: None,
         rule_levels,
         include_tests: raw.include_tests,
         exclude: raw.exclude,

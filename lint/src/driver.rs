@@ -50,6 +50,11 @@ const LOOSE_FILE_EDITION: Edition = Edition::E2021;
 pub struct Options {
     /// Also lint `#[cfg(test)]` code, `#[test]` functions and `tests/`, `benches/` targets.
     pub include_tests: bool,
+    /// Do not, even when the configuration says `include-tests = true`
+    /// (`--no-include-tests`; the flag wins).
+    pub skip_tests: bool,
+    /// Which packages of the workspace (`--package`, `--workspace`, `--exclude-package`).
+    pub selection: workspace::Selection,
     /// Worker threads; `None` = one per core.
     pub jobs: Option<usize>,
     /// Only these rules (empty = all).
@@ -89,7 +94,7 @@ pub use crate::vocab::FatalError;
 pub fn run(path: &Path, options: &Options) -> Result<Report, FatalError> {
     let started = Instant::now();
     let timings = Timings::from_env();
-    let discovery = workspace::discover(path)?;
+    let discovery = workspace::discover_selected(path, &options.selection)?;
     timings.phase("metadata", started);
     let config = load_config(&discovery, options)?;
     let settings = Settings::new(&discovery.root, options, config.as_ref())?;
@@ -112,7 +117,7 @@ pub fn run(path: &Path, options: &Options) -> Result<Report, FatalError> {
 /// baseline of the speed target (`lint/examples/parse_only.rs`). Returns
 /// (files, lines).
 pub fn parse_workspace(path: &Path, options: &Options) -> Result<(usize, usize), FatalError> {
-    let discovery = workspace::discover(path)?;
+    let discovery = workspace::discover_selected(path, &options.selection)?;
     let config = load_config(&discovery, options)?;
     let settings = Settings::new(&discovery.root, options, config.as_ref())?;
     let outcome = analyse(&discovery, &settings, options, analysis::parse_only)?;
@@ -144,8 +149,9 @@ impl Timings {
     }
 }
 
-/// `--config FILE`, else `stallcheck.toml` at the root, else the manifest's
-/// metadata table.
+/// `--config FILE`, else the nearest of the discovery's candidates
+/// (`stallcheck.toml` files and manifest tables from the root up to the
+/// workspace root).
 fn load_config(discovery: &Discovery, options: &Options) -> Result<Option<Config>, FatalError> {
     if options.no_config {
         return Ok(None);
@@ -153,19 +159,23 @@ fn load_config(discovery: &Discovery, options: &Options) -> Result<Option<Config
     if let Some(file) = &options.config {
         return config::load_file(file).map(Some).map_err(FatalError);
     }
-    let at_root = discovery.root.join(config::FILE_NAME);
-    if at_root.is_file() {
-        return config::load_file(&at_root).map(Some).map_err(FatalError);
-    }
-    if let Layout::Manifest(manifest) = &discovery.layout
-        && let Some((table, value)) = &manifest.metadata_config
-    {
-        let source = format!("{} {table}", manifest.manifest_path.display());
-        return config::from_metadata(value, &source)
-            .map(Some)
-            .map_err(FatalError);
-    }
-    Ok(None)
+    let Some(nearest) = discovery.config_candidates.first() else {
+        return Ok(None);
+    };
+    let (config, dir) = match nearest {
+        workspace::ConfigCandidate::File(file) => (
+            config::load_file(file).map_err(FatalError)?,
+            file.parent().map(Path::to_path_buf),
+        ),
+        workspace::ConfigCandidate::Table { source, value, dir } => (
+            config::from_metadata(value, source).map_err(FatalError)?,
+            Some(dir.clone()),
+        ),
+    };
+    Ok(Some(Config {
+        base: dir.filter(|dir| *dir != discovery.root),
+        ..config
+    }))
 }
 
 /// Options and configuration merged: command-line flags win.
@@ -175,6 +185,10 @@ struct Settings {
     skip_rules: Vec<&'static str>,
     rule_levels: Vec<(&'static str, RuleLevel)>,
     exclude: GlobSet,
+    /// The configuration's `exclude` when its file is above the root: globs
+    /// relative to that directory, matched with the root's path from it
+    /// (`bench-harness/` + `src/x.rs`).
+    exclude_above_root: Option<(String, GlobSet)>,
     catalog: Catalog,
     /// Larger files are not read (`max-file-size`).
     max_file_size: u64,
@@ -194,6 +208,7 @@ impl Settings {
         let mut catalog = Catalog::builtin();
         let mut globs: Vec<String> = options.exclude.clone();
         let mut include_tests = options.include_tests;
+        let mut exclude_above_root = None;
         let mut rule_levels = Vec::new();
         let configured_paths: Vec<String> = config
             .map(|config| {
@@ -210,7 +225,19 @@ impl Settings {
             .unwrap_or(config::DEFAULT_MAX_FILE_SIZE);
         if let Some(config) = config {
             include_tests |= config.include_tests.unwrap_or(false);
-            globs.extend(config.exclude.iter().cloned());
+            match config
+                .base
+                .as_deref()
+                .and_then(|base| Some((base, root.strip_prefix(base).ok()?)))
+            {
+                Some((base, below)) => {
+                    exclude_above_root = Some((
+                        relative_path(Path::new(""), below),
+                        exclude_set(&config.exclude, base)?,
+                    ));
+                }
+                None => globs.extend(config.exclude.iter().cloned()),
+            }
             rule_levels.extend(config.rule_levels.iter().map(|(id, level)| (*id, *level)));
             for (path, rule) in &config.blocking_extra {
                 catalog.add(path, rule).map_err(|err| {
@@ -233,7 +260,8 @@ impl Settings {
         }
         let exclude = exclude_set(&globs, root)?;
         Ok(Settings {
-            include_tests,
+            include_tests: include_tests && !options.skip_tests,
+            exclude_above_root,
             only_rules,
             skip_rules,
             rule_levels,
@@ -249,6 +277,11 @@ impl Settings {
         let mut prefix = rel_path;
         loop {
             if self.exclude.is_match(prefix) {
+                return true;
+            }
+            if let Some((root_from_base, globs)) = &self.exclude_above_root
+                && globs.is_match(format!("{root_from_base}/{prefix}"))
+            {
                 return true;
             }
             match prefix.rfind('/') {

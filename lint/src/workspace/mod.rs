@@ -1,13 +1,21 @@
 //! Discovery: what to lint, found from PATH without executing anything.
 //!
 //! PATH is a crate or workspace directory, a `Cargo.toml`, a directory of `.rs`
-//! files without a manifest, or one `.rs` file. With a manifest, packages and
+//! files without a manifest, or one `.rs` file. A directory without a
+//! `Cargo.toml` that lies inside a package is that package, as for cargo: the
+//! nearest `Cargo.toml` above it is used (only its existence is checked on
+//! the way up; nothing else is read there). With a manifest, packages and
 //! targets come from `cargo metadata --no-deps` (which never runs build scripts
 //! or proc macros), started from a neutral directory so that the target's
 //! `rust-toolchain.toml` and `.cargo/config.toml` are not honoured, and each target's module tree is walked from its root file
 //! by the driver, with [`child_module_location`] deciding where `mod a;` lives.
-//! Without a manifest, every `.rs` file under PATH is linted, honouring
-//! `.gitignore`.
+//! Which packages: the one whose manifest was found (a member directory), the
+//! whole workspace (its root, or `--workspace`), or those `--package` names,
+//! less `--exclude-package`. Without a manifest, every `.rs` file under PATH
+//! is linted, honouring `.gitignore`.
+//!
+//! Configuration is looked for from the analysed root up to the workspace
+//! root, nearest first ([`Discovery::config_candidates`]).
 
 use std::path::{Path, PathBuf};
 
@@ -25,6 +33,43 @@ pub struct Discovery {
     /// The analysed root: a canonical directory; finding paths are relative to it.
     pub root: PathBuf,
     pub layout: Layout,
+    /// Where configuration may come from, nearest the root first; the
+    /// first one is used (see [`ConfigCandidate`]).
+    pub config_candidates: Vec<ConfigCandidate>,
+}
+
+/// Which packages of a workspace to lint (cargo's `-p`, `--workspace`,
+/// `--exclude`). The default is cargo's: the package whose manifest PATH
+/// names or lies in, or every member from the workspace root.
+#[derive(Clone, Debug, Default)]
+pub struct Selection {
+    /// `--package SPEC`: `name` or `name@version`.
+    pub packages: Vec<String>,
+    /// `--workspace`: every member, wherever PATH is.
+    pub workspace: bool,
+    /// `--exclude-package SPEC`: members left out.
+    pub exclude_packages: Vec<String>,
+}
+
+impl Selection {
+    fn is_default(&self) -> bool {
+        self.packages.is_empty() && !self.workspace && self.exclude_packages.is_empty()
+    }
+}
+
+/// A place configuration may come from.
+#[derive(Clone, Debug)]
+pub enum ConfigCandidate {
+    /// A `stallcheck.toml` that exists.
+    File(PathBuf),
+    /// `[workspace.metadata.stallcheck]` or `[package.metadata.stallcheck]`:
+    /// `source` names manifest and table; relative globs in it are relative
+    /// to `dir`, the manifest's directory.
+    Table {
+        source: String,
+        value: serde_json::Value,
+        dir: PathBuf,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -40,15 +85,17 @@ pub struct ManifestLayout {
     /// The `Cargo.toml` PATH named (or found in PATH).
     pub manifest_path: PathBuf,
     pub packages: Vec<PackageTargets>,
-    /// `[workspace.metadata.stallcheck]` or `[package.metadata.stallcheck]`
-    /// of the manifest PATH named, with the table's name, when present.
-    pub metadata_config: Option<(String, serde_json::Value)>,
+    /// The workspace root (canonical).
+    pub workspace_root: PathBuf,
 }
 
 /// One package and the root files of its targets.
 #[derive(Clone, Debug)]
 pub struct PackageTargets {
     pub name: String,
+    /// cargo's package id (`path+file:///..#name@1.0.0`), as in its JSON messages.
+    pub id: String,
+    pub manifest_path: PathBuf,
     /// The library target's crate name (`my_crate` for package `my-crate`):
     /// inside the package, its own paths are spelled `crate::..`.
     pub lib_name: Option<String>,
@@ -75,10 +122,18 @@ pub struct TargetRoot {
     /// `demo` in the Cargo.toml of package `app` ``), to name it when its
     /// file is missing.
     pub manifest_entry: String,
+    /// The target as `cargo metadata` describes it (for cargo-shaped JSON output).
+    pub cargo_target: cargo_metadata::Target,
 }
 
-/// Finds what PATH designates. Errors are one line and name the problem.
+/// Finds what PATH designates, cargo's default selection. Errors are one
+/// line and name the problem.
 pub fn discover(path: &Path) -> Result<Discovery, FatalError> {
+    discover_selected(path, &Selection::default())
+}
+
+/// Finds what PATH designates, with `selection` applied to its workspace.
+pub fn discover_selected(path: &Path, selection: &Selection) -> Result<Discovery, FatalError> {
     let metadata = std::fs::metadata(path).map_err(|err| {
         FatalError(format!(
             "cannot read `{}`: {}",
@@ -94,10 +149,11 @@ pub fn discover(path: &Path) -> Result<Discovery, FatalError> {
         ))
     })?;
     if metadata.is_dir() {
-        let manifest = canonical.join("Cargo.toml");
-        if manifest.is_file() {
-            return discover_manifest(&manifest);
+        // The directory itself, then its parents: the package it lies in.
+        if let Some(manifest) = nearest_manifest(&canonical) {
+            return discover_manifest(&manifest, selection);
         }
+        refuse_selection(selection, path)?;
         return discover_loose_dir(path, &canonical);
     }
     if canonical
@@ -111,14 +167,16 @@ pub fn discover(path: &Path) -> Result<Discovery, FatalError> {
                 path.display()
             )));
         }
-        return discover_manifest(&canonical);
+        return discover_manifest(&canonical, selection);
     }
     if canonical.extension().is_some_and(|ext| ext == "rs") {
+        refuse_selection(selection, path)?;
         let root = canonical
             .parent()
             .map(Path::to_path_buf)
             .unwrap_or_else(|| PathBuf::from("/"));
         return Ok(Discovery {
+            config_candidates: loose_config_candidates(&root),
             root,
             layout: Layout::Loose(vec![canonical]),
         });
@@ -127,6 +185,51 @@ pub fn discover(path: &Path) -> Result<Discovery, FatalError> {
         "`{}` is not a Rust file, a `Cargo.toml` or a directory",
         path.display()
     )))
+}
+
+/// The first `Cargo.toml` in `dir` or above it, as cargo finds the package
+/// a directory is in. Only a regular file counts (a FIFO would hang cargo);
+/// nothing is read on the way up.
+fn nearest_manifest(dir: &Path) -> Option<PathBuf> {
+    dir.ancestors()
+        .map(|dir| dir.join("Cargo.toml"))
+        .find(|manifest| manifest.is_file())
+}
+
+/// `--package` and friends name packages: loose files have none.
+fn refuse_selection(selection: &Selection, path: &Path) -> Result<(), FatalError> {
+    if selection.is_default() {
+        return Ok(());
+    }
+    Err(FatalError(format!(
+        "--package, --workspace and --exclude-package need a Cargo.toml, and there is none in `{}` or above it",
+        path.display()
+    )))
+}
+
+/// Loose files: `stallcheck.toml` in their directory, then in each parent
+/// up to the nearest directory with a `Cargo.toml` (the package they lie
+/// in). With no package above them, only their own directory: a file in
+/// `/tmp` does not take its configuration from whoever wrote `/tmp`'s.
+fn loose_config_candidates(root: &Path) -> Vec<ConfigCandidate> {
+    let mut dirs = Vec::new();
+    for dir in root.ancestors() {
+        dirs.push(dir);
+        if dir.join("Cargo.toml").is_file() {
+            break;
+        }
+    }
+    if !dirs
+        .last()
+        .is_some_and(|dir| dir.join("Cargo.toml").is_file())
+    {
+        dirs.truncate(1);
+    }
+    dirs.into_iter()
+        .map(|dir| dir.join(crate::config::FILE_NAME))
+        .filter(|file| file.is_file())
+        .map(ConfigCandidate::File)
+        .collect()
 }
 
 fn discover_loose_dir(shown: &Path, dir: &Path) -> Result<Discovery, FatalError> {
@@ -168,6 +271,7 @@ fn discover_loose_dir(shown: &Path, dir: &Path) -> Result<Discovery, FatalError>
     }
     files.sort();
     Ok(Discovery {
+        config_candidates: loose_config_candidates(dir),
         root: dir.to_path_buf(),
         layout: Layout::Loose(files),
     })
@@ -205,22 +309,26 @@ impl Discovery {
     }
 }
 
-fn discover_manifest(manifest: &Path) -> Result<Discovery, FatalError> {
+fn discover_manifest(manifest: &Path, selection: &Selection) -> Result<Discovery, FatalError> {
     let metadata = neutral_metadata_command(manifest)?
         .exec()
         .map_err(|err| FatalError(metadata_error(manifest, err)))?;
-    let root = manifest.parent().map(Path::to_path_buf).unwrap_or_default();
-    let is_workspace_root = canonical_or_same(metadata.workspace_root.as_std_path()) == root;
-    let selected: Vec<&Package> = if is_workspace_root {
-        metadata.workspace_packages()
-    } else {
-        metadata
-            .packages
-            .iter()
-            .filter(|package| canonical_or_same(package.manifest_path.as_std_path()) == manifest)
-            .collect()
+    let manifest_dir = manifest.parent().map(Path::to_path_buf).unwrap_or_default();
+    let workspace_root = canonical_or_same(metadata.workspace_root.as_std_path());
+    let selected = select_packages(
+        &metadata,
+        manifest,
+        manifest_dir == workspace_root,
+        selection,
+    )?;
+    // One package: paths relative to its directory (as `stallcheck crates/foo`
+    // always gave); several: relative to the workspace root.
+    let root = match selected.as_slice() {
+        [package] => package_dir(package),
+        _ => workspace_root.clone(),
     };
-    let metadata_config = metadata_config(&metadata, &selected, is_workspace_root);
+    let config_candidates =
+        manifest_config_candidates(&metadata, &selected, &root, &workspace_root);
     let packages: Vec<PackageTargets> = selected.into_iter().map(package_targets).collect();
     if packages.iter().all(|package| package.targets.is_empty()) {
         return Err(FatalError(format!(
@@ -233,30 +341,147 @@ fn discover_manifest(manifest: &Path) -> Result<Discovery, FatalError> {
         layout: Layout::Manifest(ManifestLayout {
             manifest_path: manifest.to_path_buf(),
             packages,
-            metadata_config,
+            workspace_root,
         }),
+        config_candidates,
     })
 }
 
-fn metadata_config(
-    metadata: &Metadata,
-    selected: &[&Package],
-    is_workspace_root: bool,
-) -> Option<(String, serde_json::Value)> {
-    if is_workspace_root && let Some(table) = metadata.workspace_metadata.get("stallcheck") {
-        return Some(("[workspace.metadata.stallcheck]".to_string(), table.clone()));
+/// cargo's rules: `--package` picks members by spec; otherwise the manifest's
+/// own package, or every member from the workspace root or with
+/// `--workspace`; then `--exclude-package` removes members. A spec that
+/// matches nothing is an error (a typo must not lint less than asked).
+fn select_packages<'m>(
+    metadata: &'m Metadata,
+    manifest: &Path,
+    at_workspace_root: bool,
+    selection: &Selection,
+) -> Result<Vec<&'m Package>, FatalError> {
+    let members = metadata.workspace_packages();
+    let mut selected: Vec<&Package> = if !selection.packages.is_empty() {
+        for spec in &selection.packages {
+            if !members.iter().any(|package| spec_matches(spec, package)) {
+                return Err(no_such_package(spec, &members, "--package"));
+            }
+        }
+        members
+            .iter()
+            .copied()
+            .filter(|package| {
+                selection
+                    .packages
+                    .iter()
+                    .any(|spec| spec_matches(spec, package))
+            })
+            .collect()
+    } else if selection.workspace || at_workspace_root {
+        members.clone()
+    } else {
+        metadata
+            .packages
+            .iter()
+            .filter(|package| canonical_or_same(package.manifest_path.as_std_path()) == manifest)
+            .collect()
+    };
+    for spec in &selection.exclude_packages {
+        if !members.iter().any(|package| spec_matches(spec, package)) {
+            return Err(no_such_package(spec, &members, "--exclude-package"));
+        }
+        selected.retain(|package| !spec_matches(spec, package));
     }
-    let [package] = selected else { return None };
-    let table = package.metadata.get("stallcheck")?;
-    Some(("[package.metadata.stallcheck]".to_string(), table.clone()))
+    if selected.is_empty() && !selection.exclude_packages.is_empty() {
+        return Err(FatalError(format!(
+            "no package left to lint in `{}` (--exclude-package removed them all)",
+            manifest.display()
+        )));
+    }
+    Ok(selected)
 }
 
-fn package_targets(package: &Package) -> PackageTargets {
-    let dir = package
+/// A package id specification as cargo's `-p` takes it in its common forms:
+/// `name` or `name@version`.
+fn spec_matches(spec: &str, package: &Package) -> bool {
+    match spec.split_once('@') {
+        Some((name, version)) => {
+            package.name.as_str() == name && package.version.to_string() == version
+        }
+        None => package.name.as_str() == spec,
+    }
+}
+
+fn no_such_package(spec: &str, members: &[&Package], flag: &str) -> FatalError {
+    let mut names: Vec<&str> = members
+        .iter()
+        .map(|package| package.name.as_str())
+        .collect();
+    names.sort_unstable();
+    FatalError(format!(
+        "{flag} `{spec}` matches no package of the workspace (members: {})",
+        names.join(", ")
+    ))
+}
+
+fn package_dir(package: &Package) -> PathBuf {
+    package
         .manifest_path
         .parent()
         .map(|dir| canonical_or_same(dir.as_std_path()))
-        .unwrap_or_default();
+        .unwrap_or_default()
+}
+
+/// From the analysed root up to the workspace root, nearest first: in each
+/// directory its `stallcheck.toml`, then the package's
+/// `[package.metadata.stallcheck]` (in the one linted package's directory)
+/// and the `[workspace.metadata.stallcheck]` (at the workspace root). Never
+/// above the workspace root, and only files named `stallcheck.toml`.
+fn manifest_config_candidates(
+    metadata: &Metadata,
+    selected: &[&Package],
+    root: &Path,
+    workspace_root: &Path,
+) -> Vec<ConfigCandidate> {
+    let single = match selected {
+        [package] => Some(*package),
+        _ => None,
+    };
+    let mut candidates = Vec::new();
+    for dir in root.ancestors() {
+        let file = dir.join(crate::config::FILE_NAME);
+        if file.is_file() {
+            candidates.push(ConfigCandidate::File(file));
+        }
+        if let Some(package) = single
+            && package_dir(package) == dir
+            && let Some(table) = package.metadata.get("stallcheck")
+        {
+            candidates.push(ConfigCandidate::Table {
+                source: format!("{} [package.metadata.stallcheck]", package.manifest_path),
+                value: table.clone(),
+                dir: dir.to_path_buf(),
+            });
+        }
+        if dir == workspace_root {
+            if let Some(table) = metadata.workspace_metadata.get("stallcheck") {
+                candidates.push(ConfigCandidate::Table {
+                    source: format!(
+                        "{} [workspace.metadata.stallcheck]",
+                        dir.join("Cargo.toml").display()
+                    ),
+                    value: table.clone(),
+                    dir: dir.to_path_buf(),
+                });
+            }
+            break;
+        }
+        if !dir.starts_with(workspace_root) {
+            break;
+        }
+    }
+    candidates
+}
+
+fn package_targets(package: &Package) -> PackageTargets {
+    let dir = package_dir(package);
     let targets = package
         .targets
         .iter()
@@ -281,6 +506,7 @@ fn package_targets(package: &Package) -> PackageTargets {
                     target.name,
                     package.name
                 ),
+                cargo_target: target.clone(),
             })
         })
         .collect();
@@ -291,6 +517,8 @@ fn package_targets(package: &Package) -> PackageTargets {
         .map(|target| target.name.replace('-', "_"));
     PackageTargets {
         name: package.name.to_string(),
+        id: package.id.repr.clone(),
+        manifest_path: package.manifest_path.clone().into_std_path_buf(),
         lib_name,
         dir,
         runtime: runtime_of(package),
