@@ -108,6 +108,10 @@ const POLL_TRAITS: &[&str] = &[
 /// How far down a method chain the chain's start is looked for.
 const MAX_CHAIN_WALK: usize = 64;
 
+/// Methods that offload their closure even when the receiver's type is
+/// unknown: no real API uses these names for anything else.
+const UNTYPED_OFFLOAD_METHODS: &[&str] = &["spawn_blocking", "block_in_place"];
+
 /// Macros that await the futures they are given.
 const AWAITING_MACROS: &[&str] = &["select", "select_biased", "join", "try_join"];
 

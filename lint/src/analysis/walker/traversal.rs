@@ -503,6 +503,21 @@ impl<'ast> Visit<'ast> for Walker<'_> {
         } else {
             None
         };
+        // No real API names anything else `spawn_blocking`/`block_in_place`:
+        // on a receiver of unknown type (`handle.spawn_blocking(..)`) it offloads.
+        if resolved.is_none()
+            && UNTYPED_OFFLOAD_METHODS
+                .iter()
+                .any(|name| node.method == name)
+        {
+            for arg in &node.args {
+                if let Some(closure) = closure_arg(arg) {
+                    self.offloaded.push(closure as *const _);
+                }
+                self.note_closure_use(arg, true, false);
+            }
+            self.note_forwarded(None, 1, node.args.iter());
+        }
         let untyped = resolved
             .as_ref()
             .is_none_or(|(callee, entry, _)| entry.is_none() && !self.is_crate_path(callee));
