@@ -104,7 +104,10 @@ fn uncompiled_catalog_fixtures_equal_their_annotations() {
         difference(&expected, &found),
         difference(&found, &expected)
     );
-    assert!(expected.len() > 50, "fixtures/uncompiled lost its annotations");
+    assert!(
+        expected.len() > 50,
+        "fixtures/uncompiled lost its annotations"
+    );
 }
 
 #[test]

@@ -548,7 +548,11 @@ mod tests {
             macro_decls(source),
             vec![
                 ("unix".to_string(), None, vec![]),
-                ("windows".to_string(), Some("win/mod.rs".to_string()), vec![]),
+                (
+                    "windows".to_string(),
+                    Some("win/mod.rs".to_string()),
+                    vec![]
+                ),
                 ("fallback".to_string(), None, vec![]),
                 ("a".to_string(), None, vec![]),
                 ("b".to_string(), None, vec![("outer".to_string(), None)]),
@@ -559,7 +563,10 @@ mod tests {
             .into_iter()
             .map(|decl| decl.name)
             .collect();
-        assert!(with_tests.contains(&"test_only".to_string()), "{with_tests:?}");
+        assert!(
+            with_tests.contains(&"test_only".to_string()),
+            "{with_tests:?}"
+        );
         assert!(may_hide_module_decls(source, 0));
     }
 
