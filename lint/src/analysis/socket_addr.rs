@@ -41,8 +41,9 @@ const ADDRESS_PRESERVING_METHODS: &[&str] = &["unwrap", "expect", "clone"];
 
 /// Whether a call of `entry` with these arguments may wait: always, unless
 /// the entry blocks only on name resolution and its address (the call's
-/// last argument, in method and `Type::method(receiver, ..)` form alike)
-/// is an IP socket address.
+/// last argument, in method and `Type::method(receiver, ..)` form alike;
+/// callers put a method's receiver first, so `addr.to_socket_addrs()` is
+/// judged by `addr`) is an IP socket address.
 pub fn may_block<'a>(
     resolver: &Resolver<'_>,
     entry: &Entry,

@@ -462,6 +462,39 @@ impl Catalog {
         })
     }
 
+    /// Every `[blocking]` entry as written, canonical and sorted: exact
+    /// paths and `prefix::*` wildcards (what the fixture coverage test
+    /// checks, `lint/tests/catalog_coverage.rs`).
+    pub fn blocking_entries(&self) -> Vec<String> {
+        let mut entries: Vec<String> = self
+            .blocking
+            .keys()
+            .cloned()
+            .chain(
+                self.wildcards
+                    .iter()
+                    .map(|(prefix, _)| format!("{prefix}::*")),
+            )
+            .collect();
+        entries.sort();
+        entries.dedup();
+        entries
+    }
+
+    /// The `[blocking]` entry a canonical path matches, as
+    /// [`Catalog::blocking_entries`] spells it: the path itself, or the
+    /// longest wildcard above it.
+    pub fn entry_for(&self, path: &str) -> Option<String> {
+        if self.blocking.contains_key(path) {
+            return Some(path.to_string());
+        }
+        self.wildcards
+            .iter()
+            .filter(|(prefix, _)| is_under(path, prefix) && path != prefix)
+            .max_by_key(|(prefix, _)| prefix.len())
+            .map(|(prefix, _)| format!("{prefix}::*"))
+    }
+
     /// Whether a call of the canonical path returns a lock guard or a
     /// `RefCell` borrow (`std::sync::Mutex::lock`, `std::cell::RefCell::borrow`).
     pub fn is_guard(&self, path: &str) -> bool {

@@ -31,31 +31,50 @@ pub struct ChildLocation {
     pub candidates: Vec<ModuleFile>,
 }
 
-/// Applies rustc's rules for out-of-line modules:
-/// - `mod a;` in a file whose children live in `D` (see [`ModuleFile`]) is
-///   `D/a.rs` or `D/a/mod.rs`; enclosing inline modules add one directory
-///   each (their `#[path]` value instead of their name when they have one);
-/// - `#[path = "p"] mod a;` outside inline modules is relative to the
-///   declaring file's own directory, inside inline modules to `D` plus the
-///   inline components;
-/// - a file loaded through `#[path]` owns its directory, like a `mod.rs`.
+/// Applies rustc's rules for out-of-line modules (`rustc_expand::module`'s
+/// `mod_dir_path` and `default_submod_path`). A file's module directory is
+/// its own directory; a non-`mod.rs` file `a.rs` also carries a pending
+/// relative offset `a/` (its [`ModuleFile::child_dir`] is `a/`):
+/// - `mod x;` is `D/x.rs` or `D/x/mod.rs`, `D` the module directory with the
+///   pending offset applied;
+/// - `#[path = "p"] mod x;` is `p` relative to the module directory *without*
+///   the pending offset (beside `a.rs`, not in `a/`);
+/// - an inline `mod m { .. }` without `#[path]` applies the pending offset
+///   and adds `m/`; one with `#[path = "p"]` makes the module directory the
+///   current one (offset not applied) joined with `p`. Either way the offset
+///   is used up: `#[path = "."] mod tests { #[path = "x.rs"] mod x; }` in
+///   `src/a.rs` loads `src/x.rs`;
+/// - a file loaded through `#[path]` carries no offset: it owns its
+///   directory, like a `mod.rs` or a crate root.
 pub fn child_module_location(parent: &ModuleFile, decl: &ModuleDecl) -> ChildLocation {
-    if let Some(path_attr) = &decl.path_attr
-        && decl.inline_parents.is_empty()
-    {
-        return ChildLocation {
-            candidates: vec![path_loaded(parent_dir(&parent.path).join(path_attr))],
-        };
-    }
-    let mut base = parent.child_dir.clone();
+    let file_dir = parent_dir(&parent.path);
+    // `dir` is the module directory, `offset_pending` whether the non-mod.rs
+    // offset (the difference between `child_dir` and the file's directory)
+    // is still to be applied to it.
+    let mut offset_pending = parent.child_dir != file_dir;
+    let mut dir = file_dir;
     for (name, path_attr) in &decl.inline_parents {
-        base.push(path_attr.as_deref().unwrap_or(unraw(name)));
+        match path_attr {
+            Some(path_attr) => dir.push(path_attr),
+            None => {
+                if offset_pending {
+                    dir.clone_from(&parent.child_dir);
+                }
+                dir.push(unraw(name));
+            }
+        }
+        offset_pending = false;
     }
     if let Some(path_attr) = &decl.path_attr {
         return ChildLocation {
-            candidates: vec![path_loaded(base.join(path_attr))],
+            candidates: vec![path_loaded(dir.join(path_attr))],
         };
     }
+    let base = normalize_lexically(if offset_pending {
+        &parent.child_dir
+    } else {
+        &dir
+    });
     let name = unraw(&decl.name);
     let own_dir = base.join(name);
     ChildLocation {
@@ -237,7 +256,16 @@ impl MacroModuleScan {
                     index += 1;
                 }
                 (TokenTree::Group(group), _, _) if group.delimiter() == Delimiter::Brace => {
-                    attrs = PendingAttrs::default();
+                    // Inside a macro, a block is a branch of a conditional
+                    // item macro (`cfg_if! { if #[cfg(unix)] { mod a; } else
+                    // { mod b; } }`, `match_cfg!`, `cfg_match!`): rustc loads
+                    // the branch its configuration picks, the linter all of
+                    // them (as for `#[cfg]` modules), save `cfg(test)` ones.
+                    // Outside macros a block is a body: no `mod x;` there.
+                    let attrs = std::mem::take(&mut attrs);
+                    if in_macro && (!attrs.cfg_test || self.include_tests) {
+                        self.walk(group.stream(), true);
+                    }
                     index += 1;
                 }
                 _ => index += 1,
@@ -414,6 +442,132 @@ mod tests {
             decl("x", Some("x_impl.rs"), &[("inline", None)]),
             &[("/p/src/a/inline/x_impl.rs", "/p/src/a/inline")],
         );
+    }
+
+    // rustc's rules, one test each (the Reference's "Module Source
+    // Filenames" and "The `path` attribute", checked against
+    // `rustc_expand::module::mod_dir_path`). "mod-rs" files are crate roots,
+    // `mod.rs` files and `#[path]`-loaded files; "non-mod-rs" files are the
+    // others (`src/a/b.rs`).
+
+    #[test]
+    fn rule_path_attribute_in_inline_module_of_mod_rs_file() {
+        // src/a/mod.rs: `mod inline { #[path = "other.rs"] mod inner; }`
+        check(
+            &ModuleFile::crate_root(PathBuf::from("/p/src/a/mod.rs")),
+            decl("inner", Some("other.rs"), &[("inline", None)]),
+            &[("/p/src/a/inline/other.rs", "/p/src/a/inline")],
+        );
+    }
+
+    #[test]
+    fn rule_path_attribute_in_inline_module_of_non_mod_rs_file() {
+        // src/a/b.rs: `mod inline { #[path = "other.rs"] mod inner; }`
+        check(
+            &non_mod_rs("/p/src/a/b.rs", "/p/src/a/b"),
+            decl("inner", Some("other.rs"), &[("inline", None)]),
+            &[("/p/src/a/b/inline/other.rs", "/p/src/a/b/inline")],
+        );
+    }
+
+    #[test]
+    fn rule_path_attribute_on_the_inline_parent_of_a_crate_root() {
+        // src/lib.rs: `#[path = "thread_files"] mod thread { #[path = "tls.rs"] mod state; }`
+        check(
+            &ModuleFile::crate_root(PathBuf::from("/p/src/lib.rs")),
+            decl("state", Some("tls.rs"), &[("thread", Some("thread_files"))]),
+            &[("/p/src/thread_files/tls.rs", "/p/src/thread_files")],
+        );
+    }
+
+    #[test]
+    fn rule_path_attribute_on_the_inline_parent_of_a_non_mod_rs_file_skips_its_directory() {
+        // src/a.rs: `#[path = "."] mod tests { #[path = "x.rs"] mod x; }`
+        // loads `src/x.rs`, beside `a.rs`: an inline module's `#[path]` is
+        // joined to the file's module directory before the non-mod-rs `a/`.
+        check(
+            &non_mod_rs("/p/src/a.rs", "/p/src/a"),
+            decl("x", Some("x.rs"), &[("tests", Some("."))]),
+            &[("/p/src/x.rs", "/p/src")],
+        );
+        // Without `#[path]` on the child: `src/tests_dir/y.rs`.
+        check(
+            &non_mod_rs("/p/src/a.rs", "/p/src/a"),
+            decl("y", None, &[("tests", Some("tests_dir"))]),
+            &[
+                ("/p/src/tests_dir/y.rs", "/p/src/tests_dir/y"),
+                ("/p/src/tests_dir/y/mod.rs", "/p/src/tests_dir/y"),
+            ],
+        );
+    }
+
+    #[test]
+    fn rule_non_mod_rs_directory_is_used_by_the_first_inline_level() {
+        // src/a.rs: `mod outer { #[path = "p"] mod inner { #[path = "x.rs"] mod x; } }`:
+        // `outer` applies `a/`, so `inner`'s `#[path]` is below it.
+        check(
+            &non_mod_rs("/p/src/a.rs", "/p/src/a"),
+            decl("x", Some("x.rs"), &[("outer", None), ("inner", Some("p"))]),
+            &[("/p/src/a/outer/p/x.rs", "/p/src/a/outer/p")],
+        );
+    }
+
+    #[test]
+    fn rule_path_attribute_on_the_inline_parent_of_a_mod_rs_file() {
+        // src/a/mod.rs: `#[path = "."] mod tests { #[path = "x.rs"] mod x; }`
+        check(
+            &ModuleFile::crate_root(PathBuf::from("/p/src/a/mod.rs")),
+            decl("x", Some("x.rs"), &[("tests", Some("."))]),
+            &[("/p/src/a/x.rs", "/p/src/a")],
+        );
+    }
+
+    #[test]
+    fn rule_a_path_loaded_file_owns_its_directory() {
+        // `#[path = "other/impl_x.rs"] mod x;` then `mod y;` in that file.
+        let loaded = path_loaded(PathBuf::from("/p/src/other/impl_x.rs"));
+        check(
+            &loaded,
+            decl("y", None, &[]),
+            &[
+                ("/p/src/other/y.rs", "/p/src/other/y"),
+                ("/p/src/other/y/mod.rs", "/p/src/other/y"),
+            ],
+        );
+        check(
+            &loaded,
+            decl("z", Some("z.rs"), &[("inline", Some("."))]),
+            &[("/p/src/other/z.rs", "/p/src/other")],
+        );
+    }
+
+    #[test]
+    fn modules_in_every_branch_of_conditional_item_macros_are_found() {
+        let source = "cfg_if::cfg_if! {\n    if #[cfg(unix)] {\n        mod unix;\n    } else if #[cfg(windows)] {\n        #[path = \"win/mod.rs\"]\n        mod windows;\n    } else {\n        mod fallback;\n    }\n}\ncfg_if! {\n    if #[cfg(test)] {\n        mod test_only;\n    }\n}\nmatch_cfg! {\n    #[cfg(feature = \"a\")] => { mod a; }\n    _ => { mod outer { mod b; } }\n}\nfn body() { cfg_if! { if #[cfg(x)] { } } }\n";
+        assert_eq!(
+            macro_decls(source),
+            vec![
+                ("unix".to_string(), None, vec![]),
+                (
+                    "windows".to_string(),
+                    Some("win/mod.rs".to_string()),
+                    vec![]
+                ),
+                ("fallback".to_string(), None, vec![]),
+                ("a".to_string(), None, vec![]),
+                ("b".to_string(), None, vec![("outer".to_string(), None)]),
+            ]
+        );
+        let with_tests: Vec<String> = scan_module_decls(source, true)
+            .in_macros
+            .into_iter()
+            .map(|decl| decl.name)
+            .collect();
+        assert!(
+            with_tests.contains(&"test_only".to_string()),
+            "{with_tests:?}"
+        );
+        assert!(may_hide_module_decls(source, 0));
     }
 
     /// (name, `#[path]`, inline parents) of each declaration found in macros.

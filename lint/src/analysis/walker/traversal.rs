@@ -546,9 +546,12 @@ impl<'ast> Visit<'ast> for Walker<'_> {
             }
         }
         if let Some((callee, entry, confidence)) = resolved {
-            // `socket.connect(addr)` with `addr: SocketAddr` resolves no name: no wait.
+            // `socket.connect(addr)` with `addr: SocketAddr` resolves no name: no
+            // wait. The receiver comes first, so `"[::1]:1".to_socket_addrs()`
+            // (no argument) is judged by its receiver.
+            let address_and_args = std::iter::once(&*node.receiver).chain(node.args.iter());
             let entry = entry
-                .filter(|entry| socket_addr::may_block(&self.resolver, entry, node.args.iter()));
+                .filter(|entry| socket_addr::may_block(&self.resolver, entry, address_and_args));
             let span = span_between(
                 node.method.span().start(),
                 node.paren_token.span.close().end(),

@@ -1,0 +1,136 @@
+//! Every `[blocking]` entry of `lint/catalog.toml` is exercised by a fixture
+//! line: a finding written directly in async code whose callee the entry
+//! matches. The fixtures are `fixtures/src` (compiled by `cargo check -p
+//! stallcheck-fixtures`) and `fixtures/uncompiled` (read by the linter, never
+//! compiled: the crates it calls need C libraries or TLS stacks that would
+//! cost CI minutes and disk; each call there is written against the crate's
+//! real signature). `fixtures/uncompiled` is annotated like `fixtures/src`
+//! (`//~ rule-id`) and checked the same way: annotations equal findings.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use stallcheck_lint::catalog::Catalog;
+use stallcheck_lint::driver::{self, Options, Report};
+
+const MARKER: &str = "//~";
+
+/// (path relative to the analysed root, line, rule) -> how many times.
+type Findings = BTreeMap<(String, usize, String), usize>;
+
+fn fixtures_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../fixtures")
+        .canonicalize()
+        .expect("the fixtures crate lives next to lint/")
+}
+
+fn catalog_fixtures_dir() -> PathBuf {
+    fixtures_dir().join("uncompiled")
+}
+
+fn run(dir: &Path) -> Report {
+    let report = driver::run(dir, &Options::default())
+        .unwrap_or_else(|error| panic!("the driver failed on {}: {}", dir.display(), error.0));
+    assert!(
+        report.errors.is_empty(),
+        "{} must analyse without input errors: {:#?}",
+        dir.display(),
+        report.errors
+    );
+    report
+}
+
+/// The `//~` markers of the `.rs` files directly in `dir`, keyed by file name.
+fn annotations(dir: &Path) -> Findings {
+    let mut expected = Findings::new();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .expect("fixtures/uncompiled is readable")
+        .map(|entry| entry.expect("readable entry").path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "rs"))
+        .collect();
+    files.sort();
+    for file in files {
+        let text = std::fs::read_to_string(&file).expect("fixture is UTF-8");
+        let name = file.file_name().unwrap().to_string_lossy().into_owned();
+        for (index, line) in text.lines().enumerate() {
+            if line.trim_start().starts_with("//") {
+                continue;
+            }
+            let Some((_, rules)) = line.split_once(MARKER) else {
+                continue;
+            };
+            for rule in rules.split_whitespace() {
+                *expected
+                    .entry((name.clone(), index + 1, rule.to_string()))
+                    .or_default() += 1;
+            }
+        }
+    }
+    expected
+}
+
+fn difference(left: &Findings, right: &Findings) -> String {
+    let mut text = String::new();
+    for (key @ (path, line, rule), &count) in left {
+        for _ in right.get(key).copied().unwrap_or(0)..count {
+            writeln!(text, "    {path}:{line}: {rule}").unwrap();
+        }
+    }
+    text
+}
+
+#[test]
+fn uncompiled_catalog_fixtures_equal_their_annotations() {
+    let dir = catalog_fixtures_dir();
+    let report = run(&dir);
+    let expected = annotations(&dir);
+    let mut found = Findings::new();
+    for finding in &report.findings {
+        *found
+            .entry((
+                finding.path.clone(),
+                finding.span.line,
+                finding.rule.to_string(),
+            ))
+            .or_default() += 1;
+    }
+    assert!(
+        found == expected,
+        "findings differ from the `//~` annotations in fixtures/uncompiled\n\
+         missing (annotated, not found):\n{}\
+         unexpected (found, not annotated):\n{}",
+        difference(&expected, &found),
+        difference(&found, &expected)
+    );
+    assert!(
+        expected.len() > 50,
+        "fixtures/uncompiled lost its annotations"
+    );
+}
+
+#[test]
+fn every_catalog_entry_is_exercised_by_a_fixture() {
+    let catalog = Catalog::builtin();
+    let mut exercised = BTreeSet::new();
+    for report in [run(&fixtures_dir()), run(&catalog_fixtures_dir())] {
+        for finding in report.findings.iter().filter(|f| f.chain.is_empty()) {
+            if let Some(entry) = catalog.entry_for(&finding.callee) {
+                exercised.insert(entry);
+            }
+        }
+    }
+    let missing: Vec<String> = catalog
+        .blocking_entries()
+        .into_iter()
+        .filter(|entry| !exercised.contains(entry))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "{} catalog entries have no fixture line (a finding of the entry, \
+         written directly in async code, in fixtures/src or fixtures/uncompiled):\n    {}",
+        missing.len(),
+        missing.join("\n    ")
+    );
+}
