@@ -45,6 +45,7 @@ fn idle_lag(duration: Duration) -> LagSummary {
 
 #[test]
 fn repeated_50ms_blocking_puts_p99_lag_between_40_and_250_ms() {
+    let _alone = support::one_at_a_time();
     let lag = lag_with_repeated_blocking(ms(50), 20);
     assert!(
         (40_000..=250_000).contains(&lag.p99_us),
@@ -59,6 +60,7 @@ fn repeated_50ms_blocking_puts_p99_lag_between_40_and_250_ms() {
 
 #[test]
 fn an_idle_runtime_has_p50_lag_under_5ms() {
+    let _alone = support::one_at_a_time();
     let lag = idle_lag(ms(1_000));
     assert!(
         lag.count >= 100,
@@ -77,6 +79,7 @@ fn an_idle_runtime_has_p50_lag_under_5ms() {
 
 #[test]
 fn blocking_lag_dwarfs_idle_lag_in_the_same_process() {
+    let _alone = support::one_at_a_time();
     let idle = idle_lag(ms(500));
     let blocked = lag_with_repeated_blocking(ms(50), 10);
     // Ratio, not absolute time: holds on a slow machine as long as both
@@ -91,6 +94,7 @@ fn blocking_lag_dwarfs_idle_lag_in_the_same_process() {
 
 #[test]
 fn a_stall_swallowing_many_intervals_is_back_filled() {
+    let _alone = support::one_at_a_time();
     // One 200 ms block at a 10 ms interval: a lone probe wakes once, late;
     // coordinated-omission correction adds the ~19 samples it could not take.
     let monitored =
@@ -120,6 +124,7 @@ fn a_stall_swallowing_many_intervals_is_back_filled() {
 
 #[test]
 fn reset_starts_a_clean_interval() {
+    let _alone = support::one_at_a_time();
     let monitored =
         support::current_thread(Monitor::builder().probe_interval(ms(5)).watchdog(false));
     monitored.runtime.block_on(async {
@@ -161,6 +166,7 @@ fn reset_starts_a_clean_interval() {
 
 #[test]
 fn the_series_records_the_worst_lag_per_bucket() {
+    let _alone = support::one_at_a_time();
     let lag = lag_with_repeated_blocking(ms(50), 5);
     assert!(!lag.series.is_empty());
     let worst = lag.series.iter().map(|&(_, max)| max).max().unwrap_or(0);

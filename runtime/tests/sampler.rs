@@ -35,6 +35,7 @@ fn site_of<'r>(report: &'r Report, task: &str) -> &'r StallSite {
 
 #[test]
 fn short_blocking_calls_are_attributed_to_their_caller_without_any_stall() {
+    let _alone = support::one_at_a_time();
     let monitored = support::multi_thread(
         1,
         Monitor::builder()
@@ -94,6 +95,7 @@ fn short_blocking_calls_are_attributed_to_their_caller_without_any_stall() {
 
 #[test]
 fn computing_polls_are_sampled_as_running() {
+    let _alone = support::one_at_a_time();
     let monitored = support::multi_thread(
         1,
         Monitor::builder()
@@ -123,6 +125,7 @@ fn computing_polls_are_sampled_as_running() {
 
 #[test]
 fn a_monitor_without_the_sampler_says_so_and_has_only_stall_sites() {
+    let _alone = support::one_at_a_time();
     let monitored = support::multi_thread(
         1,
         Monitor::builder()

@@ -131,6 +131,7 @@ fn sleep_in_handler() {
 
 #[test]
 fn a_thread_sleep_is_reported_with_its_task_and_the_sleep_frame() {
+    let _alone = support::one_at_a_time();
     let (report, id) = run_blocking_task("sleeper", sleep_in_handler);
     assert_names_the_culprit(&report, "sleeper", id, &["sleep"], "sleep_in_handler");
     let stall = the_stall_of(&report, "sleeper");
@@ -148,6 +149,7 @@ fn lock_shared_state(state: &Mutex<u32>) -> u32 {
 
 #[test]
 fn a_contended_std_mutex_is_reported_with_the_lock_frame() {
+    let _alone = support::one_at_a_time();
     let state = Arc::new(Mutex::new(0_u32));
     let (held, wait_until_held) = mpsc::channel();
     let (locking, wait_until_locking) = mpsc::channel();
@@ -188,16 +190,22 @@ fn read_from_silent_peer(stream: &mut TcpStream) -> usize {
 
 #[test]
 fn a_sync_socket_read_is_reported_with_the_read_frame() {
-    // The peer accepts, says nothing for 100 ms, then hangs up.
+    let _alone = support::one_at_a_time();
+    // The peer accepts, says nothing for 100 ms from when the reader starts
+    // reading (not from the accept: setting up the runtime can take a good
+    // part of that on a busy machine), then hangs up.
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
     let addr = listener.local_addr().expect("local addr");
+    let (reading, started) = mpsc::channel::<()>();
     let peer = std::thread::spawn(move || {
         let (stream, _) = listener.accept().expect("accept");
+        started.recv().expect("the reader starts");
         std::thread::sleep(ms(100));
         drop(stream);
     });
     let mut stream = TcpStream::connect(addr).expect("connect to loopback");
     let (report, id) = run_blocking_task("reader", move || {
+        reading.send(()).expect("the peer waits");
         assert_eq!(
             read_from_silent_peer(&mut stream),
             0,
@@ -226,6 +234,7 @@ fn spin_for_100ms() -> u64 {
 
 #[test]
 fn a_cpu_bound_poll_is_reported_as_running_not_sleeping() {
+    let _alone = support::one_at_a_time();
     let (report, _) = run_blocking_task("spinner", || {
         spin_for_100ms();
     });
@@ -281,6 +290,7 @@ fn only_cpu(cpu: usize) -> libc::cpu_set_t {
 
 #[test]
 fn a_worker_the_os_does_not_run_is_reported_as_preempted() {
+    let _alone = support::one_at_a_time();
     let all = current_affinity();
     let cpu = (0..libc::CPU_SETSIZE as usize)
         // SAFETY: CPU_ISSET reads one bit of a valid set.
@@ -324,6 +334,7 @@ fn a_worker_the_os_does_not_run_is_reported_as_preempted() {
 
 #[test]
 fn many_short_polls_raise_no_stall_but_a_real_one_still_does() {
+    let _alone = support::one_at_a_time();
     let monitored = support::multi_thread(2, Monitor::builder().stall_threshold(ms(100)));
     monitored.runtime.block_on(async {
         let tasks: Vec<_> = (0..200_u64)
@@ -375,6 +386,7 @@ fn many_short_polls_raise_no_stall_but_a_real_one_still_does() {
 
 #[test]
 fn a_poll_still_stuck_is_reported_while_it_is_stuck() {
+    let _alone = support::one_at_a_time();
     let monitored = support::multi_thread(1, Monitor::builder().stall_threshold(ms(10)));
     let (release, stuck_until_released) = mpsc::channel::<()>();
     let (started, wait_for_start) = mpsc::channel::<()>();
@@ -445,6 +457,7 @@ fn a_poll_still_stuck_is_reported_while_it_is_stuck() {
 
 #[test]
 fn the_stall_ring_is_bounded_and_counts_what_it_drops() {
+    let _alone = support::one_at_a_time();
     let monitored = support::multi_thread(
         1,
         Monitor::builder().stall_threshold(ms(5)).stall_capacity(2),
@@ -467,6 +480,7 @@ fn the_stall_ring_is_bounded_and_counts_what_it_drops() {
 
 #[test]
 fn the_json_report_carries_the_documented_fields() {
+    let _alone = support::one_at_a_time();
     let (report, _) = run_blocking_task("sleeper", sleep_in_handler);
     let json = serde_json::to_value(&report).expect("serialise");
     for field in ["p50_us", "p99_us", "max_us", "count"] {
@@ -519,6 +533,7 @@ fn longest_possible_stall_us(polls: &[Duration]) -> u64 {
 
 #[test]
 fn back_to_back_stalls_on_one_worker_never_outlast_their_polls() {
+    let _alone = support::one_at_a_time();
     let monitored = support::current_thread(Monitor::builder().stall_threshold(ms(2)));
     let polls = Arc::new(Mutex::new(Vec::new()));
     let task = monitored.monitor.spawn_named_on(

@@ -200,10 +200,12 @@ fn recv_at(expr: &Expr, locals: &dyn Locals, depth: usize) -> Recv {
                 .collect();
             all_agree(arms)
         }
-        Expr::Block(block) => match block.block.stmts.last() {
-            Some(syn::Stmt::Expr(expr, None)) => inner(expr),
-            _ => Recv::Unknown,
-        },
+        Expr::Block(syn::ExprBlock { block, .. }) | Expr::Unsafe(syn::ExprUnsafe { block, .. }) => {
+            match block.stmts.last() {
+                Some(syn::Stmt::Expr(expr, None)) => inner(expr),
+                _ => Recv::Unknown,
+            }
+        }
         _ => Recv::Unknown,
     }
 }

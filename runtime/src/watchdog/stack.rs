@@ -89,10 +89,12 @@ pub(crate) fn thread_state(_tid: i32) -> Option<String> {
     None
 }
 
-/// Reads of [`settled_thread_state`] before it takes a runnable state as the answer.
-const STATE_READS: u32 = 4;
+/// Reads of [`settled_thread_state`] before it takes a runnable state as the
+/// answer: gaps of 0.25, 0.5, 1 and 2 ms, under 4 ms in all, so a thread
+/// waiting for a busy core to re-enter its sleep still reads as asleep.
+const STATE_READS: u32 = 5;
 
-/// Pause between two of those reads.
+/// The first pause between two of those reads; each next one doubles.
 const STATE_READ_GAP: std::time::Duration = std::time::Duration::from_micros(250);
 
 /// The scheduler state of `tid`, read up to [`STATE_READS`] times a short
@@ -103,9 +105,11 @@ const STATE_READ_GAP: std::time::Duration = std::time::Duration::from_micros(250
 /// blocked, so taking any blocked reading is not a guess.
 pub(crate) fn settled_thread_state(tid: i32) -> Option<String> {
     let mut last = None;
+    let mut gap = STATE_READ_GAP;
     for read in 0..STATE_READS {
         if read > 0 {
-            std::thread::sleep(STATE_READ_GAP);
+            std::thread::sleep(gap);
+            gap *= 2;
         }
         let state = thread_state(tid);
         if state

@@ -2,6 +2,7 @@
 
 #![allow(dead_code)] // each test binary uses a different subset
 
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use stallcheck_runtime::{Monitor, MonitorBuilder, MonitorGuard};
@@ -45,4 +46,14 @@ pub fn current_thread(monitor: MonitorBuilder) -> Monitored {
 
 pub fn ms(value: u64) -> Duration {
     Duration::from_millis(value)
+}
+
+/// Held by each test of a binary that measures scheduling (lag, stall
+/// durations, thread states): run side by side, the tests would be one
+/// another's CPU load, and on a two-core machine a sleeping worker woken by
+/// a signal can wait long enough for a core to be read as runnable.
+pub fn one_at_a_time() -> MutexGuard<'static, ()> {
+    static SERIAL: Mutex<()> = Mutex::new(());
+    // A failed test poisons the lock; the next one still runs alone.
+    SERIAL.lock().unwrap_or_else(PoisonError::into_inner)
 }

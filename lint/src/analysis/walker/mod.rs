@@ -479,10 +479,17 @@ impl<'c> Walker<'c> {
     ) -> Option<(String, Option<Entry>, Confidence)> {
         let catalog = self.resolver.catalog();
         let method = call.method.to_string();
-        if types::is_self_preserving(&method) {
+        let receiver = types::infer(&self.resolver, &call.receiver);
+        // `clone`, `as_ref`, ... are the wrapper's or every type's, unless
+        // the receiver's type has a catalogued method of that name, which
+        // Rust picks first (git2's `RepoBuilder::clone` clones a remote).
+        let inherent = || match &receiver {
+            Some(Ty::Named(ty)) => catalog.lookup(&format!("{ty}::{method}")).is_some(),
+            _ => false,
+        };
+        if types::is_self_preserving(&method) && !inherent() {
             return None;
         }
-        let receiver = types::infer(&self.resolver, &call.receiver);
         let mut first_candidate = None;
         if let Some(Ty::Named(ty)) = &receiver {
             let mut current = ty.as_str();
