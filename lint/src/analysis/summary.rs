@@ -7,8 +7,9 @@
 //! analysed, never over syntax trees.
 //!
 //! Offload wrappers are inferred from the same data: each function's
-//! parameters that it only hands on bare (`ForwardedParam`), and the
-//! `Guard`s of what was seen in closures handed to crate functions.
+//! parameters that it only hands on bare (`ForwardedParam`) to offloading
+//! calls, to struct fields, or to other functions, and the `Guard`s of what
+//! was seen in closures handed to crate functions.
 //!
 //! Paths are as the file's resolver spells them: the crate's own items start
 //! with `crate::` (the file's module path included, see
@@ -81,10 +82,21 @@ pub struct FunctionSummary {
 pub struct ForwardedParam {
     /// Index in the function's inputs, receiver included.
     pub param: usize,
-    /// `None`: to a known offloading call (catalog, `context.offload`).
-    /// `Some`: as argument `.1` of that crate function (receiver counted
-    /// as argument 0 of a method), an offload wrapper or not.
-    pub to: Option<(Callee, usize)>,
+    pub to: HandedTo,
+}
+
+/// Where a parameter goes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum HandedTo {
+    /// A known offloading call (catalog, `context.offload`).
+    Offload,
+    /// Kept, not run: a struct literal's field or a tuple struct's (or
+    /// variant's) constructor, directly or through `Arc::new`/`Box::new`/
+    /// `Rc::new`/`Box::pin`. Whoever later calls it is not this call.
+    Stored,
+    /// Argument `.1` of that crate function (receiver counted as argument
+    /// 0 of a method), which may or may not run it here.
+    Arg(Callee, usize),
 }
 
 /// A closure handed to a crate function as argument `arg` (receiver

@@ -1369,9 +1369,10 @@ fn summary_forwarded(source: &str) -> Vec<String> {
     for function in &summary.functions {
         for param in &function.forwarded {
             let to = match &param.to {
-                None => "offload".to_string(),
-                Some((summary::Callee::Path(path), arg)) => format!("{path}#{arg}"),
-                Some((summary::Callee::Method { receiver, method }, arg)) => {
+                summary::HandedTo::Offload => "offload".to_string(),
+                summary::HandedTo::Stored => "stored".to_string(),
+                summary::HandedTo::Arg(summary::Callee::Path(path), arg) => format!("{path}#{arg}"),
+                summary::HandedTo::Arg(summary::Callee::Method { receiver, method }, arg) => {
                     format!("{receiver:?}.{method}#{arg}")
                 }
             };
@@ -1404,6 +1405,38 @@ fn summary_forwarded_parameters_are_those_only_handed_on_bare() {
             "crate::store::disk::outer: 0 -> crate::store::disk::inner#0",
         ]
     );
+}
+
+#[test]
+fn summary_parameters_kept_in_a_struct_are_stored_not_run() {
+    assert_eq!(
+        summary_forwarded(
+            "struct P(std::sync::Arc<dyn Fn()>);\n\
+             struct Q { f: Box<dyn Fn()>, n: u8 }\n\
+             impl P { fn new(read: impl Fn() + 'static) -> Self { Self(std::sync::Arc::new(read)) } }\n\
+             fn q(f: impl Fn() + 'static, n: u8) -> Q { Q { f: Box::new(f), n } }\n\
+             fn kept_and_called(f: impl Fn() + Clone + 'static) -> P { f(); P::new(f) }\n",
+        ),
+        [
+            "crate::store::disk::P::new: 0 -> stored",
+            "crate::store::disk::q: 0 -> stored",
+            "crate::store::disk::q: 1 -> stored",
+        ]
+    );
+}
+
+#[test]
+fn summary_closures_kept_in_a_struct_are_not_run_where_written() {
+    let analysis = analyze(
+        "struct Q { f: Box<dyn Fn()> }\n\
+         struct P(Box<dyn Fn()>);\n\
+         async fn run() {\n\
+         \x20   let q = Q { f: Box::new(|| std::thread::sleep(d)) };\n\
+         \x20   let p = P(Box::new(|| std::thread::sleep(d)));\n\
+         \x20   (|| std::thread::sleep(d))();\n\
+         }\n",
+    );
+    assert_eq!(lines_and_rules(&analysis), ["6:blocking-sleep"]);
 }
 
 #[test]

@@ -26,10 +26,12 @@
 //! - calls in closures handed to offloading calls are nobody's, and a fn
 //!   item passed by name (`spawn_blocking(helper)`) is not a call;
 //! - offload wrappers are inferred: a function whose parameter is only ever
-//!   handed on bare, to an offloading call or to a wrapper's offloaded
-//!   parameter (tokio's `asyncify(f)` is `spawn_blocking(f).await`), is a
-//!   wrapper for it (least fixed point: a cycle of forwards offloads
-//!   nothing). What the walker saw inside a closure handed to a crate
+//!   handed on bare, to an offloading call, to a struct field (stored, to
+//!   be run by whoever calls it later: `Self(Arc::new(f))`), or to a
+//!   wrapper's offloaded parameter (tokio's `asyncify(f)` is
+//!   `spawn_blocking(f).await`), is a wrapper for it: the parameter never
+//!   runs on its caller's thread during the call (least fixed point: a
+//!   cycle of forwards offloads nothing). What the walker saw inside a closure handed to a crate
 //!   function (its `Guard`) is dropped when every definition of that
 //!   function is a wrapper for that argument: findings, blocking calls and
 //!   calls alike.
@@ -43,7 +45,7 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
-use crate::analysis::summary::{BlockingCall, Callee, FileSummary, Guard, TyExpr};
+use crate::analysis::summary::{BlockingCall, Callee, FileSummary, Guard, HandedTo, TyExpr};
 use crate::finding::{ChainStep, Confidence, Finding, Span};
 use crate::rules;
 use crate::vocab::AsyncRuntime;
@@ -249,7 +251,8 @@ fn offload_wrappers(index: &Index<'_>, units: &[Unit<'_>]) -> HashSet<(usize, us
         for forwarded in &units[unit].summary.functions[function].forwarded {
             let pair = (node, forwarded.param);
             let count = pending.entry(pair).or_default();
-            let Some((callee, arg)) = &forwarded.to else {
+            let HandedTo::Arg(callee, arg) = &forwarded.to else {
+                // Offloaded or stored: it does not run on the caller's thread.
                 continue;
             };
             let definitions = index.definitions(own, callee);

@@ -71,7 +71,7 @@ use super::scope::{Ns, Resolver, Target, Ty};
 use super::socket_addr;
 use super::summary::{
     self, BlockingCall, CallSite, Callee, FileSummary, ForwardedParam, FunctionSummary, Guard,
-    GuardedFinding, ModelQuery,
+    GuardedFinding, HandedTo, ModelQuery,
 };
 use super::types;
 use super::{AsyncRuntime, Edition, FileContext};
@@ -237,7 +237,7 @@ struct Param {
     /// Index in the function's inputs, receiver included.
     index: usize,
     /// Where it is handed on unchanged (see `ForwardedParam::to`).
-    uses: Vec<Option<(Callee, usize)>>,
+    uses: Vec<HandedTo>,
     /// Used any other way (called, captured, moved elsewhere) or shadowed:
     /// the function may run it on the executor.
     escaped: bool,
@@ -480,11 +480,15 @@ impl<'c> Walker<'c> {
         let catalog = self.resolver.catalog();
         let method = call.method.to_string();
         let receiver = types::infer(&self.resolver, &call.receiver);
-        // `clone`, `as_ref`, ... are the wrapper's or every type's, unless
-        // the receiver's type has a catalogued method of that name, which
-        // Rust picks first (git2's `RepoBuilder::clone` clones a remote).
+        // `clone`, `unwrap`, ... are the wrapper's or every type's, unless
+        // the receiver's type has a method of that name catalogued by name
+        // (not by a `Type::*` wildcard), which Rust picks first: git2's
+        // `RepoBuilder::clone` clones a remote repository.
         let inherent = || match &receiver {
-            Some(Ty::Named(ty)) => catalog.lookup(&format!("{ty}::{method}")).is_some(),
+            Some(Ty::Named(ty)) => {
+                let path = format!("{ty}::{method}");
+                catalog.lookup(&path).is_some() && catalog.entry_for(&path) == Some(path)
+            }
             _ => false,
         };
         if types::is_self_preserving(&method) && !inherent() {

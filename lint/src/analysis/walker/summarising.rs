@@ -173,19 +173,40 @@ impl Walker<'_> {
         }
         for (index, arg) in args.enumerate() {
             let Expr::Path(path) = arg else { continue };
-            let Some(ident) = path.path.get_ident().filter(|_| path.qself.is_none()) else {
-                continue;
+            let to = match to {
+                Some(callee) => HandedTo::Arg(callee.clone(), first + index),
+                None => HandedTo::Offload,
             };
-            if let Some(param) = self
-                .params
-                .iter_mut()
-                .find(|param| !param.escaped && *ident == param.name)
-            {
-                param
-                    .uses
-                    .push(to.map(|callee| (callee.clone(), first + index)));
-                self.forwarded_uses.push(path as *const _);
-            }
+            self.note_param_use(path, to);
+        }
+    }
+
+    /// A value kept where the analysis does not follow it (a struct field,
+    /// a tuple struct's constructor argument), through `Arc::new` and its
+    /// kind: a closure there does not run here, nor does a parameter.
+    pub(super) fn note_stored(&mut self, value: &Expr) {
+        let value = stored_value(value);
+        if let Some(closure) = closure_arg(value) {
+            self.offloaded.push(closure as *const _);
+        } else if let Expr::Path(path) = value {
+            self.note_param_use(path, HandedTo::Stored);
+        }
+    }
+
+    fn note_param_use(&mut self, path: &syn::ExprPath, to: HandedTo) {
+        if self.params.is_empty() || path.qself.is_some() {
+            return;
+        }
+        let Some(ident) = path.path.get_ident() else {
+            return;
+        };
+        if let Some(param) = self
+            .params
+            .iter_mut()
+            .find(|param| !param.escaped && *ident == param.name)
+        {
+            param.uses.push(to);
+            self.forwarded_uses.push(path as *const _);
         }
     }
 

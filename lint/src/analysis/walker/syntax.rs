@@ -296,3 +296,44 @@ pub(super) fn expr_start(expr: &Expr) -> LineColumn {
         _ => expr.span().start(),
     }
 }
+
+/// The value a struct field or constructor argument keeps, under the
+/// wrappers that only box it: `Arc::new(f)`, `Rc::new(f)`, `Box::new(f)`,
+/// `Box::pin(f)`, `Some(f)`.
+pub(super) fn stored_value(expr: &Expr) -> &Expr {
+    match expr {
+        Expr::Paren(paren) => stored_value(&paren.expr),
+        Expr::Group(group) => stored_value(&group.expr),
+        Expr::Call(call) if call.args.len() == 1 && boxes(&call.func) => {
+            stored_value(&call.args[0])
+        }
+        _ => expr,
+    }
+}
+
+fn boxes(func: &Expr) -> bool {
+    let Expr::Path(path) = func else {
+        return false;
+    };
+    let mut names = path.path.segments.iter().rev().map(|s| s.ident.to_string());
+    match (names.next().as_deref(), names.next().as_deref()) {
+        (Some("new"), Some("Arc" | "Rc" | "Box")) | (Some("pin"), Some("Box")) => true,
+        (Some("Some"), None) => true,
+        _ => false,
+    }
+}
+
+/// `Self(..)`, `Wrapper(..)`, `Kind::Variant(..)`: a call of a tuple
+/// struct's or variant's constructor (by Rust's naming: functions are
+/// snake case), which keeps its arguments and runs none of them.
+pub(super) fn is_constructor(func: &Expr) -> bool {
+    let Expr::Path(path) = func else {
+        return false;
+    };
+    path.qself.is_none()
+        && path
+            .path
+            .segments
+            .last()
+            .is_some_and(|segment| segment.ident.to_string().starts_with(char::is_uppercase))
+}

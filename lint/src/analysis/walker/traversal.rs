@@ -427,6 +427,11 @@ impl<'ast> Visit<'ast> for Walker<'_> {
     }
 
     fn visit_expr_call(&mut self, node: &'ast ExprCall) {
+        if is_constructor(&node.func) {
+            for arg in &node.args {
+                self.note_stored(arg);
+            }
+        }
         self.visit_expr(&node.func);
         self.note_closure_use(&node.func, false, true);
         let has_closure = node.args.iter().any(|arg| closure_arg(arg).is_some());
@@ -627,6 +632,9 @@ impl<'ast> Visit<'ast> for Walker<'_> {
     }
 
     fn visit_expr_struct(&mut self, node: &'ast syn::ExprStruct) {
+        for field in &node.fields {
+            self.note_stored(&field.expr);
+        }
         visit::visit_expr_struct(self, node);
         let names = node
             .fields
