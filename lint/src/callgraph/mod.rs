@@ -17,7 +17,8 @@
 //!   rule (`Rule::propagates`: not the lock rules) in its own sync
 //!   code, or calls a crate function that blocks, at any depth; cycles are
 //!   fine (a reverse breadth-first search from the root causes visits each
-//!   function once and keeps one shortest path to a root cause);
+//!   function once and keeps one shortest path to a root cause, its most
+//!   serious own blocking call, the first of those);
 //! - async functions and `poll` methods never block their callers: they
 //!   report their own findings;
 //! - an edge exists only where the walker resolved the callee to a path
@@ -189,7 +190,9 @@ pub fn solve(units: &[Unit<'_>], crates: &Crates) -> Solution {
                 .blocking
                 .iter()
                 .filter(|call| !offloaded(crate_of(node), &call.guards))
-                .min_by_key(|call| call.line)
+                // The most serious call, then the first: a cheap `seek`
+                // before a `write_all` does not make the function a note.
+                .max_by_key(|call| (call.severity, std::cmp::Reverse(call.line)))
         {
             *slot = Some(Via::Root(root));
             queue.push_back(node);

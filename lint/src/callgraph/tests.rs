@@ -1,6 +1,7 @@
 use super::*;
 use crate::analysis::{FileContext, analyze_file};
 use crate::catalog::Catalog;
+use crate::finding::Severity;
 
 /// One file of a spec: its path, module path and source.
 type SpecFile<'a> = (&'a str, &'a [&'a str], &'a str);
@@ -98,6 +99,30 @@ fn a_helper_that_reads_a_file_is_reported_at_the_async_call() {
          async fn run() {\n    load();\n}\n",
         &["src/lib.rs:3:blocking-fs"],
     );
+}
+
+#[test]
+fn a_helper_is_as_serious_as_its_most_serious_blocking_call() {
+    // `seek` is a note; the write after it is not.
+    let found = findings(&[(
+        "src/lib.rs",
+        &[],
+        "use std::io::{Seek, Write};\n\
+         fn save(file: &mut std::fs::File) { file.seek(std::io::SeekFrom::Start(0)).unwrap(); file.write_all(b\"x\").unwrap(); }\n\
+         async fn run(file: &mut std::fs::File) {\n    save(file);\n}\n",
+    )]);
+    let found: Vec<(usize, &str, Severity, bool)> = found
+        .iter()
+        .map(|f| {
+            (
+                f.span.line,
+                f.rule,
+                f.severity,
+                f.message.contains("write_all"),
+            )
+        })
+        .collect();
+    assert_eq!(found, [(4, "blocking-fs", Severity::Warning, true)]);
 }
 
 #[test]

@@ -316,11 +316,12 @@ fn boxes(func: &Expr) -> bool {
         return false;
     };
     let mut names = path.path.segments.iter().rev().map(|s| s.ident.to_string());
-    match (names.next().as_deref(), names.next().as_deref()) {
-        (Some("new"), Some("Arc" | "Rc" | "Box")) | (Some("pin"), Some("Box")) => true,
-        (Some("Some"), None) => true,
-        _ => false,
-    }
+    matches!(
+        (names.next().as_deref(), names.next().as_deref()),
+        (Some("new"), Some("Arc" | "Rc" | "Box"))
+            | (Some("pin"), Some("Box"))
+            | (Some("Some"), None)
+    )
 }
 
 /// `Self(..)`, `Wrapper(..)`, `Kind::Variant(..)`: a call of a tuple
