@@ -24,7 +24,7 @@ use crate::analysis::{
 use crate::callgraph::{self, Crates};
 use crate::catalog::Catalog;
 use crate::config::{self, Config, RuleLevel};
-use crate::finding::{Confidence, Finding, InputError};
+use crate::finding::{Confidence, Finding, InputError, Severity};
 use crate::fix_safety;
 use crate::input;
 use crate::model::queries::{Answer, Query};
@@ -302,13 +302,20 @@ impl Settings {
         }
         match self.rule_levels.iter().find(|(id, _)| *id == finding.rule) {
             // `--rule ID` names a rule explicitly, so it wins over `off`.
-            Some((_, RuleLevel::Off)) if !selected => None,
-            Some((_, RuleLevel::Severity(severity))) => {
-                finding.severity = *severity;
-                Some(finding)
-            }
-            _ => Some(finding),
+            Some((_, RuleLevel::Off)) if !selected => return None,
+            Some((_, RuleLevel::Severity(severity))) => finding.severity = *severity,
+            _ => {}
         }
+        // A guess is never an error, whatever the catalog or configuration
+        // says: a false error is what gets a linter turned off.
+        if finding.confidence == Confidence::Inferred && finding.severity == Severity::Error {
+            finding.severity = Severity::Warning;
+            finding.notes.push(
+                "a warning, not an error: the receiver's type is inferred from the method's name, not resolved"
+                    .to_string(),
+            );
+        }
+        Some(finding)
     }
 
     fn finish(
@@ -1237,5 +1244,33 @@ mod tests {
             "{}",
             error.message
         );
+    }
+
+    #[test]
+    fn an_inferred_finding_is_never_an_error() {
+        // `pollster::FutureExt` in scope, the receiver's type unknown: the
+        // `block_on` is inferred from its name, so a warning with a note.
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("lib.rs"),
+            "use pollster::FutureExt;\n\
+             async fn a() { make().block_on(); }\n\
+             async fn b() { pollster::block_on(make()); }\n",
+        )
+        .unwrap();
+        let report = run(dir.path(), &Options::default()).unwrap();
+        let found: Vec<(usize, Severity, Confidence, usize)> = report
+            .findings
+            .iter()
+            .map(|f| (f.span.line, f.severity, f.confidence, f.notes.len()))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                (2, Severity::Warning, Confidence::Inferred, 1),
+                (3, Severity::Error, Confidence::Resolved, 0),
+            ]
+        );
+        assert!(report.findings[0].notes[0].contains("not an error"));
     }
 }
