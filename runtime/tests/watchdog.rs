@@ -235,9 +235,11 @@ fn spin_for_100ms() -> u64 {
 #[test]
 fn a_cpu_bound_poll_is_reported_as_running_not_sleeping() {
     let _alone = support::one_at_a_time();
+    let steal_before = machine_steal_ticks();
     let (report, _) = run_blocking_task("spinner", || {
         spin_for_100ms();
     });
+    let stolen = machine_steal_ticks() - steal_before;
     let stall = the_stall_of(&report, "spinner");
     assert_eq!(
         stall
@@ -252,7 +254,25 @@ fn a_cpu_bound_poll_is_reported_as_running_not_sleeping() {
     // off the CPU.
     let cpu = stall.cpu.as_ref().expect("a 100 ms stall is measured");
     assert_ne!(cpu.verdict, "blocked", "{cpu:?}");
-    assert!(cpu.on_cpu_ratio + cpu.waiting_ratio > 0.5, "{cpu:?}");
+    // In a virtual machine the hypervisor may take the CPU from the spinning
+    // thread (steal), time the guest counts nowhere: the ratios then say so
+    // and only the verdict above is checked.
+    if stolen < 2 {
+        assert!(cpu.on_cpu_ratio + cpu.waiting_ratio > 0.5, "{cpu:?}");
+    } else {
+        eprintln!("{stolen} ticks of steal during the spin: ratios not checked ({cpu:?})");
+    }
+}
+
+/// The machine's steal time so far, in `USER_HZ` ticks over all CPUs (the
+/// eighth value of `/proc/stat`'s `cpu` line).
+fn machine_steal_ticks() -> i64 {
+    let stat = std::fs::read_to_string("/proc/stat").expect("/proc/stat");
+    stat.lines()
+        .next()
+        .and_then(|cpu| cpu.split_whitespace().nth(8))
+        .and_then(|steal| steal.parse().ok())
+        .expect("a steal column in /proc/stat")
 }
 
 /// Pins the calling thread to `cpu`, or back to `set`.

@@ -49,6 +49,17 @@ pub enum MacroBody {
     Select(Vec<Expr>),
 }
 
+/// Whether a macro body may call something: it has a parenthesised group
+/// (`load()`, `x.len()`, `(a, b)`), at any depth.
+pub fn may_call(tokens: &proc_macro2::TokenStream) -> bool {
+    tokens.clone().into_iter().any(|token| match token {
+        proc_macro2::TokenTree::Group(group) => {
+            group.delimiter() == proc_macro2::Delimiter::Parenthesis || may_call(&group.stream())
+        }
+        _ => false,
+    })
+}
+
 /// Parses the body of `mac` if it is one of the known macros.
 pub fn parse_body(mac: &syn::Macro) -> Option<MacroBody> {
     let name = mac.path.segments.last()?.ident.to_string();

@@ -14,7 +14,13 @@
 //! - mostly runnable but waiting for a CPU: `preempted`, the OS did not run
 //!   the worker;
 //! - mostly neither: the thread slept in a system call (`blocked`: sleep,
-//!   lock, I/O).
+//!   lock, I/O), provided it was seen asleep at least once in the window.
+//!   A thread never seen asleep did not sleep: in a virtual machine the
+//!   hypervisor can take the CPU from under a running thread (steal time),
+//!   and the guest counts that time neither as run time nor as run-queue
+//!   wait. As far as the thread knows it was running: `on-cpu` (or
+//!   `preempted` if it waited more than it ran), with the ratios as
+//!   measured.
 //!
 //! Reading the file costs a few µs, so it is done only for open stalls,
 //! never for ordinary polls.
@@ -55,8 +61,9 @@ fn parse_schedstat(text: &str, at_ns: u64) -> Option<CpuSample> {
 }
 
 /// How the thread spent the window between two samples; `None` if the
-/// window is too short to judge.
-pub(crate) fn share(first: CpuSample, last: CpuSample) -> Option<StallCpu> {
+/// window is too short to judge. `seen_asleep`: whether the thread was seen
+/// in a sleeping state during the window (see the module's doc).
+pub(crate) fn share(first: CpuSample, last: CpuSample, seen_asleep: bool) -> Option<StallCpu> {
     let window_ns = last.at_ns.checked_sub(first.at_ns)?;
     if window_ns < MIN_WINDOW_NS {
         return None;
@@ -65,6 +72,8 @@ pub(crate) fn share(first: CpuSample, last: CpuSample) -> Option<StallCpu> {
     let on_cpu_ratio = ratio(last.on_cpu_ns.saturating_sub(first.on_cpu_ns));
     let waiting_ratio = ratio(last.waiting_ns.saturating_sub(first.waiting_ns));
     let off_cpu_ratio = (1.0 - on_cpu_ratio - waiting_ratio).max(0.0);
+    // Off-CPU time counts as sleep only for a thread seen asleep.
+    let off_cpu_ratio = if seen_asleep { off_cpu_ratio } else { 0.0 };
     let verdict = if waiting_ratio >= on_cpu_ratio && waiting_ratio >= off_cpu_ratio {
         "preempted"
     } else if on_cpu_ratio >= off_cpu_ratio {
@@ -108,15 +117,25 @@ mod tests {
 
     #[test]
     fn the_largest_share_of_the_window_decides() {
-        let verdict = |last| share(at(10, 100, 100), last).map(|s| s.verdict);
+        let verdict = |last| share(at(10, 100, 100), last, true).map(|s| s.verdict);
         assert_eq!(verdict(at(50, 136, 102)).as_deref(), Some("on-cpu"));
         assert_eq!(verdict(at(50, 108, 130)).as_deref(), Some("preempted"));
         assert_eq!(verdict(at(50, 101, 101)).as_deref(), Some("blocked"));
     }
 
     #[test]
+    fn time_unaccounted_for_a_thread_never_seen_asleep_is_not_sleep() {
+        // 45% run, 5% queued, half the window nowhere: a hypervisor's steal.
+        let cpu = share(at(0, 0, 0), at(100, 45, 5), false).expect("long enough");
+        assert_eq!(cpu.verdict, "on-cpu");
+        assert!((cpu.on_cpu_ratio - 0.45).abs() < 1e-9);
+        let queued = share(at(0, 0, 0), at(100, 5, 30), false).expect("long enough");
+        assert_eq!(queued.verdict, "preempted");
+    }
+
+    #[test]
     fn ratios_are_shares_of_the_window() {
-        let cpu = share(at(0, 0, 0), at(40, 10, 30)).expect("long enough");
+        let cpu = share(at(0, 0, 0), at(40, 10, 30), true).expect("long enough");
         assert_eq!(cpu.window_us, 40_000);
         assert!((cpu.on_cpu_ratio - 0.25).abs() < 1e-9);
         assert!((cpu.waiting_ratio - 0.75).abs() < 1e-9);
@@ -124,7 +143,7 @@ mod tests {
 
     #[test]
     fn a_window_under_a_millisecond_is_no_verdict() {
-        assert!(share(at(10, 0, 0), at(10, 0, 0)).is_none());
-        assert!(share(at(10, 0, 0), at(5, 0, 0)).is_none());
+        assert!(share(at(10, 0, 0), at(10, 0, 0), true).is_none());
+        assert!(share(at(10, 0, 0), at(5, 0, 0), true).is_none());
     }
 }

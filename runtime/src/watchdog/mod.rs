@@ -417,6 +417,7 @@ impl WatchdogState {
                 last_seen: now,
                 stalled: false,
                 cpu_at_stall: None,
+                seen_asleep: false,
             });
             if watch.seq != record.seq {
                 debug_assert!(!watch.stalled, "a stall outlived its poll");
@@ -430,6 +431,7 @@ impl WatchdogState {
             }
             watch.stalled = true;
             watch.cpu_at_stall = cpu::sample(slot.tid, self.clock.ticks_to_ns(now));
+            watch.seen_asleep = stack::is_asleep(slot.tid);
             slot.stall_end_ticks.store(0, Ordering::Relaxed);
             slot.stalled_seq.store(record.seq, Ordering::Release);
             self.open_stall(&slot, &record, watch.first_seen, running_ns);
@@ -465,12 +467,13 @@ impl WatchdogState {
 
     /// An open stall's poll is still running: update how its thread spent
     /// the time since the stall was detected (see `cpu`).
-    fn follow_stall(&self, watch: &Watch, now: u64) {
+    fn follow_stall(&self, watch: &mut Watch, now: u64) {
         let Some(first) = watch.cpu_at_stall else {
             return;
         };
+        watch.seen_asleep |= stack::is_asleep(watch.slot.tid);
         let Some(share) = cpu::sample(watch.slot.tid, self.clock.ticks_to_ns(now))
-            .and_then(|last| cpu::share(first, last))
+            .and_then(|last| cpu::share(first, last, watch.seen_asleep))
         else {
             return;
         };
@@ -678,6 +681,9 @@ struct Watch {
     stalled: bool,
     /// The thread's scheduler counters when the stall was detected.
     cpu_at_stall: Option<cpu::CpuSample>,
+    /// Whether the thread was seen asleep (in a system call) at any scan
+    /// since the stall was detected (see `cpu::share`).
+    seen_asleep: bool,
 }
 
 /// The watchdog thread's watches, by slot uid.

@@ -89,6 +89,12 @@ pub(crate) fn thread_state(_tid: i32) -> Option<String> {
     None
 }
 
+/// Whether `tid` is asleep in a system call now (one read: a signal
+/// handler running can make it read runnable for a moment).
+pub(crate) fn is_asleep(tid: i32) -> bool {
+    thread_state(tid).is_some_and(|s| s.starts_with("sleeping") || s.starts_with("disk-wait"))
+}
+
 /// Reads of [`settled_thread_state`] before it takes a runnable state as the
 /// answer: gaps of 0.25, 0.5, 1 and 2 ms, under 4 ms in all, so a thread
 /// waiting for a busy core to re-enter its sleep still reads as asleep.

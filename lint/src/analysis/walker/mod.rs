@@ -630,11 +630,40 @@ impl<'c> Walker<'c> {
         });
     }
 
-    /// Analyses the body of a well-known macro in async context (outside it,
-    /// only async blocks inside a macro could matter; they are rare enough
-    /// not to pay for parsing every `format!` of a crate).
+    /// A `for` loop over a value whose iteration blocks: `for msg in &rx`
+    /// is `rx.iter()` (a std or crossbeam `Receiver`), `for entry in dir`
+    /// calls `ReadDir::next`. Only catalogue entries written for that
+    /// method count, not a `Type::*` wildcard.
+    fn report_blocking_iteration(&mut self, iterated: &Expr) {
+        let value = match iterated {
+            Expr::Reference(reference) => &*reference.expr,
+            other => other,
+        };
+        let Some(Ty::Named(ty)) = types::infer(&self.resolver, value) else {
+            return;
+        };
+        let catalog = self.resolver.catalog();
+        let found = ["iter", "next"].iter().find_map(|method| {
+            let callee = format!("{ty}::{method}");
+            let entry = catalog.lookup(&callee)?;
+            (catalog.entry_for(&callee).as_deref() == Some(callee.as_str()))
+                .then_some((callee, entry))
+        });
+        if let Some((callee, entry)) = found {
+            let start = expr_start(iterated);
+            let span = span_between(start, iterated.span().end());
+            self.report(entry, callee, span, start, Confidence::Resolved, None);
+        }
+    }
+
+    /// Analyses the body of a well-known macro in async context, or in a
+    /// sync function whose calls the call graph follows.
     fn visit_macro_body(&mut self, mac: &syn::Macro) {
-        if !self.in_async() {
+        // A sync function's summary needs the calls in its macros too
+        // (`format!("{}", load()?)`); only bodies with a parenthesised group
+        // can hold one, so a crate's many `format!("{x}")` are not parsed.
+        let followed = self.summarising() && macros::may_call(&mac.tokens);
+        if !(self.in_async() || followed) {
             return;
         }
         let exprs = match macros::parse_body(mac) {

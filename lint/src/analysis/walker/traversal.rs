@@ -315,6 +315,9 @@ impl<'ast> Visit<'ast> for Walker<'_> {
 
     fn visit_expr_for_loop(&mut self, node: &'ast syn::ExprForLoop) {
         self.visit_expr(&node.expr);
+        if self.in_async() {
+            self.report_blocking_iteration(&node.expr);
+        }
         self.resolver.push_scope(false);
         let collection = questions::describe(&self.resolver, self.model_self.as_ref(), &node.expr);
         self.bind_described(&node.pat, None, Arc::new(Recv::Element(collection)));
