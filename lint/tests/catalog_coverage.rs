@@ -7,17 +7,15 @@
 //! real signature). `fixtures/uncompiled` is annotated like `fixtures/src`
 //! (`//~ rule-id`) and checked the same way: annotations equal findings.
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::fmt::Write as _;
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use stallcheck_lint::catalog::Catalog;
 use stallcheck_lint::driver::{self, Options, Report};
 
-const MARKER: &str = "//~";
+mod markers;
 
-/// (path relative to the analysed root, line, rule) -> how many times.
-type Findings = BTreeMap<(String, usize, String), usize>;
+use markers::{Findings, add_markers, difference};
 
 fn fixtures_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -70,31 +68,9 @@ fn annotations(dir: &Path) -> Findings {
     for file in files {
         let text = std::fs::read_to_string(&file).expect("fixture is UTF-8");
         let name = file.file_name().unwrap().to_string_lossy().into_owned();
-        for (index, line) in text.lines().enumerate() {
-            if line.trim_start().starts_with("//") {
-                continue;
-            }
-            let Some((_, rules)) = line.split_once(MARKER) else {
-                continue;
-            };
-            for rule in rules.split_whitespace() {
-                *expected
-                    .entry((name.clone(), index + 1, rule.to_string()))
-                    .or_default() += 1;
-            }
-        }
+        add_markers(&mut expected, &name, &text);
     }
     expected
-}
-
-fn difference(left: &Findings, right: &Findings) -> String {
-    let mut text = String::new();
-    for (key @ (path, line, rule), &count) in left {
-        for _ in right.get(key).copied().unwrap_or(0)..count {
-            writeln!(text, "    {path}:{line}: {rule}").unwrap();
-        }
-    }
-    text
 }
 
 #[test]

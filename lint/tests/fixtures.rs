@@ -11,10 +11,9 @@ use std::path::{Path, PathBuf};
 
 use stallcheck_lint::driver::{self, Options};
 
-const MARKER: &str = "//~";
+mod markers;
 
-/// (path relative to the analysed root, line, rule) -> how many times.
-type Findings = BTreeMap<(String, usize, String), usize>;
+use markers::{Findings, MARKER, add_markers, difference};
 
 fn fixtures_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -55,34 +54,9 @@ fn expected_findings(root: &Path) -> Findings {
     let mut expected = Findings::new();
     for file in rust_files(&fixtures_dir().join("src")) {
         let text = std::fs::read_to_string(&file).expect("fixture is UTF-8");
-        let path = relative(root, &file);
-        for (index, line) in text.lines().enumerate() {
-            // Documentation that mentions the marker is not a marker.
-            if line.trim_start().starts_with("//") {
-                continue;
-            }
-            let Some((_, rules)) = line.split_once(MARKER) else {
-                continue;
-            };
-            for rule in rules.split_whitespace() {
-                *expected
-                    .entry((path.clone(), index + 1, rule.to_string()))
-                    .or_default() += 1;
-            }
-        }
+        add_markers(&mut expected, &relative(root, &file), &text);
     }
     expected
-}
-
-fn describe(findings: &Findings, other: &Findings) -> String {
-    let mut text = String::new();
-    for (key @ (path, line, rule), &count) in findings {
-        let other_count = other.get(key).copied().unwrap_or(0);
-        for _ in other_count..count {
-            writeln!(text, "    {path}:{line}: {rule}").unwrap();
-        }
-    }
-    text
 }
 
 #[test]
@@ -119,9 +93,9 @@ fn findings_on_the_fixtures_equal_their_annotations() {
     }
 
     if found != expected {
-        let missing = describe(&expected, &found);
+        let missing = difference(&expected, &found);
         let mut unexpected = String::new();
-        for line in describe(&found, &expected).lines() {
+        for line in difference(&found, &expected).lines() {
             let key_text = line.trim();
             let message = messages
                 .iter()
