@@ -144,10 +144,14 @@ fn a_killed_harness_leaves_no_redis_server_and_the_next_run_removes_its_scratch(
     harness.0.kill().unwrap(); // SIGKILL: no handler runs
     harness.0.wait().unwrap();
     wait_until("the redis-server dies with the harness", || !alive(redis));
-    // Read from the kernel's socket table, not by connecting: a connect to
+    // Its main thread reads as a zombie while its other threads are still
+    // exiting and holding its sockets, so the port is waited for too. It is
+    // read from the kernel's socket table, not by connecting: a connect to
     // a free port in the ephemeral range can connect to itself (TCP
-    // simultaneous open), and another test may start a server meanwhile.
-    assert!(!listening(port), "nothing listens on {port} any more");
+    // simultaneous open).
+    wait_until(&format!("nothing listens on {port} any more"), || {
+        !listening(port)
+    });
     let stale = run_dirs(tmp.path());
     assert_eq!(stale.len(), 1, "SIGKILL left the run's scratch: {stale:?}");
     let next = Command::new(BIN)
