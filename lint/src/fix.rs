@@ -22,7 +22,7 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use crate::finding::{Finding, Fix, FixSafety, InputError, Span};
-use crate::workspace::io_reason;
+use crate::input::io_reason;
 
 /// The fixed text of one file.
 #[derive(Clone, Debug, PartialEq, Eq)]

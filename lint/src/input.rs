@@ -14,8 +14,6 @@ use std::fs::File;
 use std::io::Read;
 use std::path::Path;
 
-use crate::workspace::io_reason;
-
 /// Why a file was not read: one lowercase line, for an `InputError`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NotRead(pub String);
@@ -108,6 +106,15 @@ pub fn human_size(bytes: u64) -> String {
         "1 byte".to_string()
     } else {
         format!("{bytes} bytes")
+    }
+}
+
+/// The OS error text without the "(os error N)" suffix.
+pub(crate) fn io_reason(err: &std::io::Error) -> String {
+    let text = err.to_string();
+    match text.find(" (os error") {
+        Some(cut) => text[..cut].to_lowercase(),
+        None => text,
     }
 }
 

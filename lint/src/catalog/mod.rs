@@ -60,6 +60,9 @@ pub struct FixEntry {
 pub struct Catalog {
     /// Exact paths: functions, associated functions, methods (`Type::method`).
     blocking: HashMap<String, Entry>,
+    /// The last segments of `blocking`'s paths (`clone` for git2's
+    /// `RepoBuilder::clone`): a method of that name may be catalogued.
+    exact_names: HashSet<String>,
     /// `prefix::*` entries: everything under the prefix.
     wildcards: Vec<(String, Entry)>,
     /// `blocking.allow`: never reported, with everything under them.
@@ -433,6 +436,9 @@ impl Catalog {
             None => {
                 let path = self.canonical(path);
                 self.remember(&path);
+                if let Some((_, name)) = path.rsplit_once("::") {
+                    self.exact_names.insert(name.to_string());
+                }
                 self.blocking.insert(path, entry);
             }
         }
@@ -460,6 +466,20 @@ impl Catalog {
                 .max_by_key(|(prefix, _)| prefix.len())
                 .map(|(_, entry)| *entry)
         })
+    }
+
+    /// The entry written for exactly this path, never a `Type::*` wildcard
+    /// above it (and not allowed).
+    pub fn lookup_exact(&self, path: &str) -> Option<Entry> {
+        if self.allowed.iter().any(|allowed| is_under(path, allowed)) {
+            return None;
+        }
+        self.blocking.get(path).copied()
+    }
+
+    /// Whether some path is catalogued exactly with this last segment.
+    pub fn has_exact_name(&self, name: &str) -> bool {
+        self.exact_names.contains(name)
     }
 
     /// Every `[blocking]` entry as written, canonical and sorted: exact

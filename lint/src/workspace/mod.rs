@@ -22,6 +22,7 @@ use std::path::{Path, PathBuf};
 use cargo_metadata::{DependencyKind, Metadata, MetadataCommand, Package, TargetKind};
 
 use crate::analysis::{AsyncRuntime, Edition};
+use crate::input::io_reason;
 use crate::vocab::FatalError;
 
 mod module_tree;
@@ -694,13 +695,4 @@ fn metadata_error(manifest: &Path, err: cargo_metadata::Error) -> String {
 
 fn canonical_or_same(path: &Path) -> PathBuf {
     path.canonicalize().unwrap_or_else(|_| path.to_path_buf())
-}
-
-/// The OS error text without the "(os error N)" suffix.
-pub(crate) fn io_reason(err: &std::io::Error) -> String {
-    let text = err.to_string();
-    match text.find(" (os error") {
-        Some(cut) => text[..cut].to_lowercase(),
-        None => text,
-    }
 }

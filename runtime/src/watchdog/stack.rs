@@ -92,7 +92,12 @@ pub(crate) fn thread_state(_tid: i32) -> Option<String> {
 /// Whether `tid` is asleep in a system call now (one read: a signal
 /// handler running can make it read runnable for a moment).
 pub(crate) fn is_asleep(tid: i32) -> bool {
-    thread_state(tid).is_some_and(|s| s.starts_with("sleeping") || s.starts_with("disk-wait"))
+    thread_state(tid).as_deref().is_some_and(asleep)
+}
+
+/// A [`thread_state`] of a thread blocked in a system call.
+fn asleep(state: &str) -> bool {
+    state.starts_with("sleeping") || state.starts_with("disk-wait")
 }
 
 /// Reads of [`settled_thread_state`] before it takes a runnable state as the
@@ -118,10 +123,7 @@ pub(crate) fn settled_thread_state(tid: i32) -> Option<String> {
             gap *= 2;
         }
         let state = thread_state(tid);
-        if state
-            .as_deref()
-            .is_some_and(|s| s.starts_with("sleeping") || s.starts_with("disk-wait"))
-        {
+        if state.as_deref().is_some_and(asleep) {
             return state;
         }
         last = state;

@@ -479,20 +479,23 @@ impl<'c> Walker<'c> {
     ) -> Option<(String, Option<Entry>, Confidence)> {
         let catalog = self.resolver.catalog();
         let method = call.method.to_string();
-        let receiver = types::infer(&self.resolver, &call.receiver);
         // `clone`, `unwrap`, ... are the wrapper's or every type's, unless
         // the receiver's type has a method of that name catalogued by name
         // (not by a `Type::*` wildcard), which Rust picks first: git2's
-        // `RepoBuilder::clone` clones a remote repository.
-        let inherent = || match &receiver {
-            Some(Ty::Named(ty)) => {
-                let path = format!("{ty}::{method}");
-                catalog.lookup(&path).is_some() && catalog.entry_for(&path) == Some(path)
-            }
-            _ => false,
-        };
-        if types::is_self_preserving(&method) && !inherent() {
+        // `RepoBuilder::clone` clones a remote repository. The receiver is
+        // typed for them only when some such method exists.
+        let self_preserving = types::is_self_preserving(&method);
+        if self_preserving && !catalog.has_exact_name(&method) {
             return None;
+        }
+        let receiver = types::infer(&self.resolver, &call.receiver);
+        if self_preserving {
+            let Some(Ty::Named(ty)) = &receiver else {
+                return None;
+            };
+            let path = format!("{ty}::{method}");
+            let entry = catalog.lookup_exact(&path)?;
+            return Some((path, Some(entry), Confidence::Resolved));
         }
         let mut first_candidate = None;
         if let Some(Ty::Named(ty)) = &receiver {
@@ -645,9 +648,7 @@ impl<'c> Walker<'c> {
         let catalog = self.resolver.catalog();
         let found = ["iter", "next"].iter().find_map(|method| {
             let callee = format!("{ty}::{method}");
-            let entry = catalog.lookup(&callee)?;
-            (catalog.entry_for(&callee).as_deref() == Some(callee.as_str()))
-                .then_some((callee, entry))
+            catalog.lookup_exact(&callee).map(|entry| (callee, entry))
         });
         if let Some((callee, entry)) = found {
             let start = expr_start(iterated);

@@ -173,11 +173,10 @@ impl Walker<'_> {
         }
         for (index, arg) in args.enumerate() {
             let Expr::Path(path) = arg else { continue };
-            let to = match to {
+            self.note_param_use(path, || match to {
                 Some(callee) => HandedTo::Arg(callee.clone(), first + index),
                 None => HandedTo::Offload,
-            };
-            self.note_param_use(path, to);
+            });
         }
     }
 
@@ -189,11 +188,11 @@ impl Walker<'_> {
         if let Some(closure) = closure_arg(value) {
             self.offloaded.push(closure as *const _);
         } else if let Expr::Path(path) = value {
-            self.note_param_use(path, HandedTo::Stored);
+            self.note_param_use(path, || HandedTo::Stored);
         }
     }
 
-    fn note_param_use(&mut self, path: &syn::ExprPath, to: HandedTo) {
+    fn note_param_use(&mut self, path: &syn::ExprPath, to: impl FnOnce() -> HandedTo) {
         if self.params.is_empty() || path.qself.is_some() {
             return;
         }
@@ -205,7 +204,7 @@ impl Walker<'_> {
             .iter_mut()
             .find(|param| !param.escaped && *ident == param.name)
         {
-            param.uses.push(to);
+            param.uses.push(to());
             self.forwarded_uses.push(path as *const _);
         }
     }
