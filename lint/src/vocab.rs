@@ -4,11 +4,17 @@
 //! pass through it.
 
 /// A receiver type as far as it is known: a resolved type path (generic
-/// arguments dropped), or a tuple of such (for destructuring `let`s).
+/// arguments dropped), a tuple of such (for destructuring `let`s), or a
+/// type known only by the traits it implements.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Ty {
     Named(String),
     Tuple(Vec<Option<Ty>>),
+    /// Some type implementing these traits (resolved paths): a generic
+    /// parameter with bounds (`B: Backend`), `impl Backend`, `dyn Backend`.
+    /// Its methods are the implementations' (the call graph dispatches
+    /// them); it is no catalogued type.
+    Bounded(Vec<String>),
 }
 
 /// The Rust edition of the crate a file belongs to (from its manifest).

@@ -99,7 +99,7 @@ fn is_ip_socket_address(resolver: &Resolver<'_>, expr: &Expr) -> bool {
                 [Some(Ty::Named(host)), _] => is_std_net_type(host, IP_ADDR_TYPES),
                 _ => false,
             },
-            None => false,
+            None | Some(Ty::Bounded(_)) => false,
         },
     }
 }

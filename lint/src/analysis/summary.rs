@@ -38,6 +38,9 @@ pub struct FileSummary {
     pub aliases: Vec<(String, String)>,
     /// (function or `Type::method` path, returned type path).
     pub returns: Vec<(String, String)>,
+    /// (trait path, self type path) of the file's impls of workspace
+    /// traits: what a call on a value known only by its bounds dispatches to.
+    pub impls: Vec<(String, String)>,
     /// The walker's findings made inside closures handed to crate functions:
     /// dropped after the solve if a guard turns out to offload its closure.
     pub guarded: Vec<GuardedFinding>,
@@ -125,7 +128,7 @@ pub struct BlockingCall {
     pub severity: Severity,
     /// The resolved callee, `std::fs::read_to_string`.
     pub callee: String,
-    pub line: usize,
+    pub span: Span,
     /// Made inside closures handed to crate functions (see [`Guard`]).
     pub guards: Vec<Guard>,
 }
@@ -138,6 +141,11 @@ pub enum Callee {
     /// A method of a receiver whose type needs other files' items (a field
     /// of a struct declared elsewhere, another file's function's return type).
     Method { receiver: TyExpr, method: String },
+    /// A method of a value known only by the workspace traits it
+    /// implements (`b.query()` with `b: &B` and `B: Backend`, `impl
+    /// Backend`, `dyn Backend`): every implementation in the workspace, or
+    /// the trait's default body where an impl does not override it.
+    Dispatch { traits: Vec<String>, method: String },
 }
 
 /// A receiver type as far as the file knows it, finished by the solver with

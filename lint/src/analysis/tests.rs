@@ -1164,6 +1164,9 @@ fn summary_calls(summary: &summary::FileSummary) -> Vec<String> {
             let callee = match &call.callee {
                 summary::Callee::Path(path) => path.clone(),
                 summary::Callee::Method { receiver, method } => format!("{receiver:?}.{method}"),
+                summary::Callee::Dispatch { traits, method } => {
+                    format!("<{}>.{method}", traits.join(" + "))
+                }
             };
             calls.push(format!("{}: {callee}@{}", function.key, call.span.line));
         }
@@ -1207,7 +1210,7 @@ fn summary_blocking_calls_are_sync_code_of_propagated_rules_only() {
     let blocking: Vec<(usize, &str)> = function
         .blocking
         .iter()
-        .map(|call| (call.line, call.rule))
+        .map(|call| (call.span.line, call.rule))
         .collect();
     assert_eq!(blocking, [(2, "blocking-fs")]);
 }
@@ -1322,7 +1325,7 @@ fn a_sync_helper_binding_an_ip_socket_address_blocks_no_caller() {
             function
                 .blocking
                 .iter()
-                .map(|call| (function.key.clone(), call.line))
+                .map(|call| (function.key.clone(), call.span.line))
         })
         .collect();
     assert_eq!(blocking, [("crate::store::disk::resolve".to_string(), 5)]);
@@ -1374,6 +1377,9 @@ fn summary_forwarded(source: &str) -> Vec<String> {
                 summary::HandedTo::Arg(summary::Callee::Path(path), arg) => format!("{path}#{arg}"),
                 summary::HandedTo::Arg(summary::Callee::Method { receiver, method }, arg) => {
                     format!("{receiver:?}.{method}#{arg}")
+                }
+                summary::HandedTo::Arg(summary::Callee::Dispatch { traits, method }, arg) => {
+                    format!("<{}>.{method}#{arg}", traits.join(" + "))
                 }
             };
             forwarded.push(format!("{}: {} -> {to}", function.key, param.param));

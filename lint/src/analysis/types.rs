@@ -46,8 +46,19 @@ pub fn is_self_preserving(method: &str) -> bool {
     SELF_PRESERVING_METHODS.contains(&method)
 }
 
+/// The expression's type, when it is a named type or a tuple of them.
 pub fn infer(resolver: &Resolver<'_>, expr: &Expr) -> Option<Ty> {
-    infer_at(resolver, expr, 0)
+    infer_at(resolver, expr, 0).filter(|ty| !matches!(ty, Ty::Bounded(_)))
+}
+
+/// The traits of a value known only by its bounds (a generic parameter,
+/// `impl Trait`, `dyn Trait`, through references, `Box`/`Arc` and
+/// `clone()`): what the call graph dispatches its method calls over.
+pub fn bounds(resolver: &Resolver<'_>, expr: &Expr) -> Option<Vec<String>> {
+    match infer_at(resolver, expr, 0)? {
+        Ty::Bounded(traits) => Some(traits),
+        _ => None,
+    }
 }
 
 fn infer_at(resolver: &Resolver<'_>, expr: &Expr, depth: usize) -> Option<Ty> {
@@ -91,7 +102,7 @@ fn infer_at(resolver: &Resolver<'_>, expr: &Expr, depth: usize) -> Option<Ty> {
                 (syn::Member::Named(name), Ty::Named(owner)) => {
                     resolver.field_type(&owner, &name.to_string())
                 }
-                (syn::Member::Named(_), Ty::Tuple(_)) => None,
+                (syn::Member::Named(_), Ty::Tuple(_)) | (_, Ty::Bounded(_)) => None,
             }
         }
         Expr::Try(inner) => infer_at(resolver, &inner.expr, depth + 1),
@@ -178,6 +189,6 @@ fn method_return(resolver: &Resolver<'_>, receiver: Ty, method: &str) -> Option<
 pub fn tuple_element(ty: Option<&Ty>, index: usize) -> Option<Ty> {
     match ty? {
         Ty::Tuple(elems) => elems.get(index).cloned().flatten(),
-        Ty::Named(_) => None,
+        Ty::Named(_) | Ty::Bounded(_) => None,
     }
 }

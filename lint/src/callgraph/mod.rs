@@ -44,11 +44,15 @@
 //! defined more than once (`#[cfg]` alternatives) blocks if any definition
 //! does.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 
-use crate::analysis::summary::{BlockingCall, Callee, FileSummary, Guard, HandedTo, TyExpr};
-use crate::finding::{ChainStep, Confidence, Finding, Span};
-use crate::rules;
+mod index;
+mod report;
+
+use index::Index;
+
+use crate::analysis::summary::{BlockingCall, CallSite, Callee, FileSummary, Guard, HandedTo};
+use crate::finding::{Finding, Span};
 use crate::vocab::AsyncRuntime;
 
 /// The crates of a run, by id: their names as findings show them, and the
@@ -123,12 +127,11 @@ pub struct Unit<'a> {
 type Node = (usize, usize);
 
 /// How a blocking function blocks: the call it makes on the way to a root
-/// cause (the next function and the line of that call), or the root
-/// cause itself.
+/// cause (the next function and that call), or the root cause itself.
 #[derive(Clone, Copy)]
 enum Via<'a> {
     Root(&'a BlockingCall),
-    Call { next: usize, line: usize },
+    Call { next: usize, span: Span },
 }
 
 /// What the solver decides.
@@ -163,8 +166,11 @@ pub fn solve(units: &[Unit<'_>], crates: &Crates) -> Solution {
         })
     };
 
-    // Reverse edges of the sync functions' own sync calls, in a fixed order.
-    let mut callers: Vec<Vec<(usize, usize)>> = vec![Vec::new(); nodes.len()];
+    // Reverse edges of the sync functions' own sync calls, in a fixed
+    // order. A call dispatched over a trait's implementations is an edge
+    // only once every implementation blocks (below).
+    let mut callers: Vec<Vec<(usize, Span)>> = vec![Vec::new(); nodes.len()];
+    let mut dispatched: Vec<(usize, Span, Vec<usize>)> = Vec::new();
     for caller in 0..nodes.len() {
         if function(caller).is_async {
             continue;
@@ -173,8 +179,15 @@ pub fn solve(units: &[Unit<'_>], crates: &Crates) -> Solution {
         for call in
             calls.filter(|call| !call.in_async && !offloaded(crate_of(caller), &call.guards))
         {
-            for &callee in index.definitions(crate_of(caller), &call.callee) {
-                callers[callee].push((caller, call.span.line));
+            let definitions = index.definitions(crate_of(caller), &call.callee);
+            if matches!(call.callee, Callee::Dispatch { .. }) {
+                if !definitions.is_empty() {
+                    dispatched.push((caller, call.span, definitions.into_owned()));
+                }
+                continue;
+            }
+            for &callee in definitions.iter() {
+                callers[callee].push((caller, call.span));
             }
         }
     }
@@ -192,37 +205,96 @@ pub fn solve(units: &[Unit<'_>], crates: &Crates) -> Solution {
                 .filter(|call| !offloaded(crate_of(node), &call.guards))
                 // The most serious call, then the first: a cheap `seek`
                 // before a `write_all` does not make the function a note.
-                .max_by_key(|call| (call.severity, std::cmp::Reverse(call.line)))
+                .max_by_key(|call| (call.severity, std::cmp::Reverse(call.span.line)))
         {
             *slot = Some(Via::Root(root));
             queue.push_back(node);
         }
     }
-    while let Some(node) = queue.pop_front() {
-        for &(caller, line) in &callers[node] {
-            if via[caller].is_none() {
-                via[caller] = Some(Via::Call { next: node, line });
-                queue.push_back(caller);
+    loop {
+        while let Some(node) = queue.pop_front() {
+            for &(caller, span) in &callers[node] {
+                if via[caller].is_none() {
+                    via[caller] = Some(Via::Call { next: node, span });
+                    queue.push_back(caller);
+                }
             }
+        }
+        // A dispatched call blocks once all its implementations do; that
+        // may make more functions block, so repeat until nothing changes
+        // (each round marks at least one function: at most one round each).
+        for (caller, span, definitions) in &dispatched {
+            if via[*caller].is_none()
+                && let Some(next) = mildest_if_all_block(&via, definitions)
+            {
+                via[*caller] = Some(Via::Call { next, span: *span });
+                queue.push_back(*caller);
+            }
+        }
+        if queue.is_empty() {
+            break;
         }
     }
 
     let mut findings = Vec::new();
+    // Implementations that block, called through their trait from async
+    // code while others do not: (implementation, the calls).
+    let mut partly: BTreeMap<usize, Vec<(usize, &CallSite, usize)>> = BTreeMap::new();
     for node in 0..nodes.len() {
         let unit_index = nodes[node].0;
         let calls = function(node).calls.iter();
         for call in calls.filter(|call| call.in_async && !offloaded(crate_of(node), &call.guards)) {
-            let Some(&callee) = index
-                .definitions(crate_of(node), &call.callee)
-                .iter()
-                .find(|&&callee| via[callee].is_some())
-            else {
+            let definitions = index.definitions(crate_of(node), &call.callee);
+            let (callee, every) = if let Callee::Dispatch { .. } = &call.callee {
+                match mildest_if_all_block(&via, &definitions) {
+                    Some(callee) => (callee, Some(definitions.len())),
+                    None => {
+                        for &blocking in definitions.iter().filter(|&&d| via[d].is_some()) {
+                            partly.entry(blocking).or_default().push((
+                                unit_index,
+                                call,
+                                definitions.len(),
+                            ));
+                        }
+                        continue;
+                    }
+                }
+            } else {
+                let Some(&callee) = definitions.iter().find(|&&callee| via[callee].is_some())
+                else {
+                    continue;
+                };
+                (callee, None)
+            };
+            let graph = report::Graph {
+                units,
+                crates,
+                nodes,
+                via: &via,
+            };
+            let Some(mut finding) = graph.report(unit_index, call, callee) else {
                 continue;
             };
-            let Some(finding) = report(units, crates, nodes, &via, unit_index, call, callee) else {
-                continue;
-            };
+            if let (Some(count), Callee::Dispatch { method, .. }) = (every, &call.callee) {
+                finding.notes.insert(
+                    0,
+                    format!(
+                        "called on a value known only by its traits: all {count} implementations of `{method}` in the workspace block"
+                    ),
+                );
+            }
             findings.push((unit_index, finding));
+        }
+    }
+    let graph = report::Graph {
+        units,
+        crates,
+        nodes,
+        via: &via,
+    };
+    for (implementation, calls) in &partly {
+        if let Some(finding) = graph.report_implementation(*implementation, calls) {
+            findings.push((nodes[*implementation].0, finding));
         }
     }
     let mut dropped = HashSet::new();
@@ -237,6 +309,30 @@ pub fn solve(units: &[Unit<'_>], crates: &Crates) -> Solution {
         findings,
         offloaded: dropped,
     }
+}
+
+/// When every one of `definitions` blocks: the one whose root cause is
+/// the least serious (what a call through the trait blocks on at least).
+fn mildest_if_all_block(via: &[Option<Via<'_>>], definitions: &[usize]) -> Option<usize> {
+    if definitions.is_empty() || definitions.iter().any(|&d| via[d].is_none()) {
+        return None;
+    }
+    definitions
+        .iter()
+        .copied()
+        .min_by_key(|&definition| root_of(via, definition).map(|root| root.severity))
+}
+
+/// The root cause a blocking function's chain ends at.
+fn root_of<'a>(via: &[Option<Via<'a>>], mut node: usize) -> Option<&'a BlockingCall> {
+    // The breadth-first search makes chains acyclic; the bound is a guard.
+    for _ in 0..=via.len() {
+        match via[node]? {
+            Via::Root(root) => return Some(root),
+            Via::Call { next, .. } => node = next,
+        }
+    }
+    None
 }
 
 /// The (function, parameter) pairs that run the parameter off the
@@ -261,7 +357,7 @@ fn offload_wrappers(index: &Index<'_>, units: &[Unit<'_>]) -> HashSet<(usize, us
             let definitions = index.definitions(own, callee);
             // A callee outside the graph never offloads.
             *count += definitions.len().max(1);
-            for &definition in definitions {
+            for &definition in definitions.iter() {
                 forwarders.entry((definition, *arg)).or_default().push(pair);
             }
         }
@@ -284,233 +380,6 @@ fn offload_wrappers(index: &Index<'_>, units: &[Unit<'_>]) -> HashSet<(usize, us
         }
     }
     wrappers
-}
-
-/// How many aliases of aliases are followed (guards against alias cycles).
-const MAX_ALIAS_DEPTH: usize = 8;
-
-/// A type as the solver knows it: (crate id, path inside the crate).
-type Located<'a> = (usize, std::borrow::Cow<'a, str>);
-
-/// A type path as the file that wrote it spells it: (its crate id, path).
-type Spelled<'a> = (usize, &'a str);
-
-/// Every function definition, and every file's type facts, per crate.
-struct Index<'a> {
-    crates: &'a Crates,
-    nodes: Vec<Node>,
-    /// Per crate: definitions by path inside the crate.
-    functions: Vec<HashMap<&'a str, Vec<usize>>>,
-    /// Per crate: (struct path, field name) -> its type, as `crate_id`
-    /// spells it.
-    fields: Vec<HashMap<(&'a str, &'a str), Spelled<'a>>>,
-    aliases: Vec<HashMap<&'a str, Spelled<'a>>>,
-    returns: Vec<HashMap<&'a str, Spelled<'a>>>,
-}
-
-impl<'a> Index<'a> {
-    fn new(units: &[Unit<'a>], crates: &'a Crates) -> Index<'a> {
-        let count = crates.names.len();
-        let mut index = Index {
-            crates,
-            nodes: Vec::new(),
-            functions: vec![HashMap::new(); count],
-            fields: vec![HashMap::new(); count],
-            aliases: vec![HashMap::new(); count],
-            returns: vec![HashMap::new(); count],
-        };
-        for (unit_index, unit) in units.iter().enumerate() {
-            let own = unit.crate_id;
-            let summary: &'a FileSummary = unit.summary;
-            for (function_index, function) in summary.functions.iter().enumerate() {
-                if let Some((id, rest)) = crates.locate(own, &function.key) {
-                    let node = index.nodes.len();
-                    index.functions[id].entry(rest).or_default().push(node);
-                    index.nodes.push((unit_index, function_index));
-                }
-            }
-            for (owner, field, ty) in &summary.fields {
-                if let Some((id, rest)) = crates.locate(own, owner) {
-                    index.fields[id].insert((rest, field), (own, ty));
-                }
-            }
-            for (path, ty) in &summary.aliases {
-                if let Some((id, rest)) = crates.locate(own, path) {
-                    index.aliases[id].insert(rest, (own, ty));
-                }
-            }
-            for (path, ty) in &summary.returns {
-                if let Some((id, rest)) = crates.locate(own, path) {
-                    index.returns[id].insert(rest, (own, ty));
-                }
-            }
-        }
-        index
-    }
-
-    /// The definitions a call made in crate `own` names.
-    fn definitions(&self, own: usize, callee: &Callee) -> &[usize] {
-        let found = match callee {
-            Callee::Path(path) => self.path_definitions(own, path),
-            Callee::Method { receiver, method } => self
-                .evaluate(own, receiver, 0)
-                .and_then(|(id, ty)| self.functions[id].get(format!("{ty}::{method}").as_str())),
-        };
-        found.map_or(&[], Vec::as_slice)
-    }
-
-    /// `crate::a::f`, or `Type::method` where `Type` may be an alias.
-    fn path_definitions(&self, own: usize, path: &str) -> Option<&Vec<usize>> {
-        let (id, rest) = self.crates.locate(own, path)?;
-        if let Some(found) = self.functions[id].get(rest) {
-            return Some(found);
-        }
-        let (ty, method) = path.rsplit_once("::")?;
-        let (id, ty) = self.locate_type(own, ty, 0)?;
-        self.functions[id].get(format!("{ty}::{method}").as_str())
-    }
-
-    /// A type path as crate `own` spells it, aliases followed.
-    fn locate_type<'p>(&self, own: usize, path: &'p str, depth: usize) -> Option<Located<'p>>
-    where
-        'a: 'p,
-    {
-        let (id, rest) = self.crates.locate(own, path)?;
-        match self.aliases[id].get(rest) {
-            Some(&(spelled_in, aliased)) if depth < MAX_ALIAS_DEPTH => {
-                self.locate_type(spelled_in, aliased, depth + 1)
-            }
-            _ => Some((id, rest.into())),
-        }
-    }
-
-    /// The type a receiver description names, with every file's facts.
-    fn evaluate(&self, own: usize, receiver: &TyExpr, depth: usize) -> Option<Located<'a>> {
-        if depth > MAX_ALIAS_DEPTH {
-            return None;
-        }
-        match receiver {
-            TyExpr::Path(path) => self.owned(self.locate_type(own, path, 0)?),
-            TyExpr::Field(base, field) => {
-                let (id, ty) = self.evaluate(own, base, depth + 1)?;
-                let &(spelled_in, field_ty) =
-                    self.fields[id].get(&(ty.as_ref(), field.as_str()))?;
-                self.locate_type(spelled_in, field_ty, 0)
-            }
-            TyExpr::Returns(path) => {
-                let (id, rest) = self.crates.locate(own, path)?;
-                let &(spelled_in, returned) = self.returns[id].get(rest)?;
-                self.locate_type(spelled_in, returned, 0)
-            }
-            TyExpr::MethodReturns(base, method) => {
-                let (id, ty) = self.evaluate(own, base, depth + 1)?;
-                let &(spelled_in, returned) =
-                    self.returns[id].get(format!("{ty}::{method}").as_str())?;
-                self.locate_type(spelled_in, returned, 0)
-            }
-        }
-    }
-
-    /// Detaches a located type from a path borrowed for a moment.
-    fn owned(&self, (id, ty): Located<'_>) -> Option<Located<'a>> {
-        Some((id, ty.into_owned().into()))
-    }
-}
-
-/// The finding for an async call of the blocking function `callee`.
-fn report(
-    units: &[Unit<'_>],
-    crates: &Crates,
-    nodes: &[Node],
-    via: &[Option<Via<'_>>],
-    unit_index: usize,
-    call: &crate::analysis::summary::CallSite,
-    callee: usize,
-) -> Option<Finding> {
-    let summary_of = |node: usize| {
-        let (unit, index) = nodes[node];
-        (&units[unit], &units[unit].summary.functions[index])
-    };
-    let key_of = |node: usize| {
-        let (unit, function) = summary_of(node);
-        let (id, rest) = crates
-            .locate(unit.crate_id, &function.key)
-            .unwrap_or((unit.crate_id, function.key.as_str()));
-        crates.display(id, rest)
-    };
-    let mut chain = Vec::new();
-    let mut notes = Vec::new();
-    let mut current = callee;
-    // The breadth-first search makes the path acyclic; the bound is a guard.
-    let root = loop {
-        if chain.len() > nodes.len() {
-            return None;
-        }
-        let (unit, function) = summary_of(current);
-        let step = |line| ChainStep {
-            function: key_of(current),
-            path: unit.path.to_string(),
-            line,
-        };
-        match via[current]? {
-            Via::Root(root) => {
-                chain.push(step(root.line));
-                notes.push(format!(
-                    "`{}` ({}:{}) calls `{}`",
-                    function.name, unit.path, root.line, root.callee
-                ));
-                break root;
-            }
-            Via::Call { next, line } => {
-                chain.push(step(line));
-                notes.push(format!(
-                    "`{}` ({}:{line}) calls `{}`",
-                    function.name,
-                    unit.path,
-                    summary_of(next).1.name
-                ));
-                current = next;
-            }
-        }
-    };
-    let rule = rules::find(root.rule)?;
-    let (_, called) = summary_of(callee);
-    let reaches = if chain.len() == 1 {
-        "it calls"
-    } else {
-        "it ends up calling"
-    };
-    let site = &units[unit_index];
-    Some(Finding {
-        rule: rule.id,
-        severity: root.severity,
-        path: site.path.to_string(),
-        span: call.span,
-        message: format!(
-            "`{}` blocks the executor in {}: {reaches} `{}`",
-            called.name, call.context, root.callee
-        ),
-        help: helper_help(
-            &called.name,
-            (rule.help)(site.runtime, &root.callee),
-            site.runtime,
-        ),
-        function: call.function.clone(),
-        notes,
-        labels: Vec::new(),
-        confidence: Confidence::Resolved,
-        callee: key_of(callee),
-        chain,
-        fix: None,
-    })
-}
-
-/// The help of a finding reached through a helper: the call site can
-/// offload the helper, or the chain can become async down to its root, where
-/// the root rule's own advice applies.
-fn helper_help(helper: &str, root_help: String, runtime: AsyncRuntime) -> String {
-    let offload = rules::offload_call(runtime);
-    format!("call `{helper}` inside `{offload}`, or make the chain async; at its root: {root_help}")
 }
 
 #[cfg(test)]

@@ -486,3 +486,5 @@ fn an_async_block_made_in_a_wrapped_closure_runs_on_the_executor() {
         &["src/lib.rs:5:blocking-sleep"],
     );
 }
+
+mod dispatch;

@@ -415,6 +415,8 @@ fn from_catalog_ty(ty: &Ty) -> Type {
                 .map(|elem| elem.as_ref().map_or(Type::Unknown, from_catalog_ty))
                 .collect(),
         ),
+        // The catalog writes named types only.
+        Ty::Bounded(_) => Type::Unknown,
     }
 }
 

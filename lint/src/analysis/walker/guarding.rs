@@ -85,7 +85,7 @@ impl Walker<'_> {
                     current = catalog.deref_target(current)?;
                 }
             }
-            Some(Ty::Tuple(_)) => None,
+            Some(Ty::Tuple(_) | Ty::Bounded(_)) => None,
             None if call.args.is_empty() && self.unwrapped == Some(call as *const _) => {
                 let path = match method.as_str() {
                     "lock" => "std::sync::Mutex::lock",
@@ -112,7 +112,7 @@ impl Walker<'_> {
             None => false,
             // A crate type may be an alias of a lock declared elsewhere.
             Some(Ty::Named(path)) => !self.is_crate_path(&path),
-            Some(Ty::Tuple(_)) => true,
+            Some(Ty::Tuple(_) | Ty::Bounded(_)) => true,
         };
         if !self.resolver.catalog().is_guard_method(&method) || file_knows {
             return None;

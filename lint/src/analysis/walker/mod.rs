@@ -356,6 +356,7 @@ impl<'c> Walker<'c> {
         let saved_forwarded_uses = std::mem::take(&mut self.forwarded_uses);
         self.with_context(exec, Some(name), |walker| {
             walker.resolver.push_scope(true);
+            walker.resolver.declare_generics(&sig.generics);
             for input in &sig.inputs {
                 match input {
                     syn::FnArg::Typed(typed) => {
@@ -364,10 +365,14 @@ impl<'c> Walker<'c> {
                         walker.bind_described(&typed.pat, ty, described);
                     }
                     syn::FnArg::Receiver(_) => {
-                        let ty = walker
-                            .resolver
-                            .self_ty()
-                            .map(|path| Ty::Named(path.to_string()));
+                        let ty = match walker.resolver.self_ty() {
+                            Some(path) => Some(Ty::Named(path.to_string())),
+                            // A trait's default method: some implementor.
+                            None => walker
+                                .resolver
+                                .generic_bounds("Self")
+                                .map(|bounds| Ty::Bounded(bounds.to_vec())),
+                        };
                         let described = walker
                             .model_self
                             .clone()
@@ -466,7 +471,7 @@ impl<'c> Walker<'c> {
             // `<File as Read>::read(..)`: the type and the method name.
             Some(qself) => match self.resolver.resolve_type(&qself.ty)? {
                 Ty::Named(ty) => Some(format!("{ty}::{}", func.path.segments.last()?.ident)),
-                Ty::Tuple(_) => None,
+                Ty::Tuple(_) | Ty::Bounded(_) => None,
             },
         }
     }

@@ -32,7 +32,7 @@ impl Walker<'_> {
                     rule: entry.rule.id,
                     severity: entry.severity,
                     callee: callee.to_string(),
-                    line: span.line,
+                    span,
                     guards: self.guard_stack.clone(),
                 })
             }
@@ -96,6 +96,13 @@ impl Walker<'_> {
         let method = call.method.to_string();
         if types::is_self_preserving(&method) {
             return None;
+        }
+        if let Some(traits) = types::bounds(&self.resolver, &call.receiver) {
+            let traits: Vec<String> = traits
+                .into_iter()
+                .filter(|path| self.is_crate_path(path))
+                .collect();
+            return (!traits.is_empty()).then_some(Callee::Dispatch { traits, method });
         }
         let is_crate = |path: &str| self.is_crate_path(path);
         let receiver = summary::receiver_expr(&self.resolver, &call.receiver, &is_crate, 0)?;

@@ -72,6 +72,10 @@ impl<'ast> Visit<'ast> for Walker<'_> {
         if self.skips(&node.attrs) {
             return;
         }
+        // The impl's generic parameters (`impl<B: Backend> ..`): values of
+        // those types are known by their bounds.
+        self.resolver.push_scope(false);
+        self.resolver.declare_generics(&node.generics);
         let name = match &*node.self_ty {
             syn::Type::Path(path) => path
                 .path
@@ -89,6 +93,12 @@ impl<'ast> Visit<'ast> for Walker<'_> {
             Some(Ty::Named(path)) => Some(path),
             _ => None,
         };
+        if let (Some((_, trait_path, _)), Some(self_path)) = (&node.trait_, &self_path)
+            && let Some(trait_path) = self.resolver.resolve_to_path(trait_path, Ns::Type)
+            && self.is_crate_path(&trait_path)
+        {
+            self.summary.impls.push((trait_path, self_path.clone()));
+        }
         let saved_self = self.resolver.set_self_ty(self_path.clone());
         let saved_model_self = self
             .model_self
@@ -106,6 +116,7 @@ impl<'ast> Visit<'ast> for Walker<'_> {
         self.owner = saved_owner;
         self.resolver.set_self_ty(saved_self);
         self.model_self = saved_model_self;
+        self.resolver.pop_scope();
     }
 
     fn visit_impl_item_fn(&mut self, node: &'ast ImplItemFn) {
@@ -138,6 +149,13 @@ impl<'ast> Visit<'ast> for Walker<'_> {
         } else {
             format!("{}::{}", self.resolver.module_path(), node.ident)
         };
+        // In a default body, `self` is some implementor of the trait: its
+        // method calls dispatch over the workspace's impls.
+        self.resolver.push_scope(false);
+        self.resolver
+            .declare_generic("Self".to_string(), vec![path.clone()]);
+        self.resolver.declare_generics(&node.generics);
+        let saved_self = self.resolver.set_self_ty(None);
         let saved_owner = self.owner.replace(Owner {
             name: node.ident.to_string(),
             polls: false,
@@ -149,6 +167,8 @@ impl<'ast> Visit<'ast> for Walker<'_> {
             }
         });
         self.owner = saved_owner;
+        self.resolver.set_self_ty(saved_self);
+        self.resolver.pop_scope();
     }
 
     fn visit_trait_item_fn(&mut self, node: &'ast TraitItemFn) {

@@ -17,7 +17,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use syn::{Item, UseTree};
+use syn::Item;
 
 use super::attrs;
 use crate::catalog::Catalog;
@@ -34,6 +34,9 @@ pub enum Ns {
 
 pub use crate::vocab::Ty;
 
+mod declarations;
+mod item_types;
+
 #[derive(Clone, Debug)]
 enum Binding {
     /// `use a::b::c;` (or `as name`): the path as written, resolved on demand.
@@ -43,6 +46,9 @@ enum Binding {
     },
     /// An item declared in this scope; `module` when it is an inline module.
     Item { ns: Ns, module: Option<usize> },
+    /// A generic type parameter of the enclosing `impl` or `fn`, with the
+    /// traits its bounds name (resolved paths).
+    Generic(Vec<String>),
     /// A local variable, parameter or pattern binding: its type as the
     /// file knows it, and its description for the model (`crate::model`).
     Local(Option<Ty>, Option<Arc<Recv>>),
@@ -163,102 +169,6 @@ impl<'c> Resolver<'c> {
         resolver
     }
 
-    /// Records what the file's own items say about types, resolved in the
-    /// module that declares them: type aliases first (fields and signatures
-    /// may use them), then struct fields and function return types.
-    fn collect_item_types(&mut self, items: &[Item], module: usize, phase: ItemTypes) {
-        for item in items {
-            self.current_module = module;
-            let module_path = &self.modules[module].path;
-            match (item, phase) {
-                (Item::Type(alias), ItemTypes::Aliases) => {
-                    let path = format!("{module_path}::{}", alias.ident);
-                    if let Some(ty) = self.resolve_type(&alias.ty) {
-                        self.aliases.insert(path, ty);
-                    }
-                }
-                (Item::Struct(item_struct), ItemTypes::FieldsAndReturns) => {
-                    let path = format!("{module_path}::{}", item_struct.ident);
-                    let fields = item_struct
-                        .fields
-                        .iter()
-                        .enumerate()
-                        .map(|(index, field)| {
-                            let name = field
-                                .ident
-                                .as_ref()
-                                .map_or_else(|| index.to_string(), ToString::to_string);
-                            (name, self.resolve_type(&field.ty))
-                        })
-                        .collect();
-                    self.fields.insert(path, fields);
-                }
-                (Item::Fn(function), ItemTypes::FieldsAndReturns) => {
-                    let path = format!("{module_path}::{}", function.sig.ident);
-                    self.record_return(path, &function.sig.output);
-                }
-                (Item::Impl(item_impl), ItemTypes::FieldsAndReturns) => {
-                    let Some(Ty::Named(owner)) = self.resolve_type(&item_impl.self_ty) else {
-                        continue;
-                    };
-                    let saved = self.set_self_ty(Some(owner.clone()));
-                    for impl_item in &item_impl.items {
-                        if let syn::ImplItem::Fn(method) = impl_item {
-                            let path = format!("{owner}::{}", method.sig.ident);
-                            self.record_return(path, &method.sig.output);
-                        }
-                    }
-                    self.set_self_ty(saved);
-                }
-                (Item::Mod(item_mod), _) => {
-                    if let (Some(&child), Some((_, inner))) = (
-                        self.module_ids.get(&(item_mod as *const _)),
-                        &item_mod.content,
-                    ) {
-                        self.collect_item_types(inner, child, phase);
-                    }
-                }
-                _ => {}
-            }
-        }
-    }
-
-    fn record_return(&mut self, path: String, output: &syn::ReturnType) {
-        if let syn::ReturnType::Type(_, ty) = output
-            && let Some(ty) = self.resolve_type(ty)
-        {
-            self.returns.insert(path, ty);
-        }
-    }
-
-    /// What the file's own function or method at `path` returns (through
-    /// `Result`/`Option` and other transparent wrappers).
-    pub fn local_return(&self, path: &str) -> Option<&Ty> {
-        self.returns.get(path)
-    }
-
-    /// The file's struct fields, type aliases and return types (by path),
-    /// for the call graph's summary.
-    #[allow(clippy::type_complexity)]
-    pub fn item_types(
-        &self,
-    ) -> (
-        &HashMap<String, Vec<(String, Option<Ty>)>>,
-        &HashMap<String, Ty>,
-        &HashMap<String, Ty>,
-    ) {
-        (&self.fields, &self.aliases, &self.returns)
-    }
-
-    /// The type of field `field` of the file's struct at path `owner`.
-    pub fn field_type(&self, owner: &str, field: &str) -> Option<Ty> {
-        self.fields
-            .get(owner)?
-            .iter()
-            .find(|(name, _)| name == field)
-            .and_then(|(_, ty)| ty.clone())
-    }
-
     pub fn catalog(&self) -> &'c Catalog {
         self.catalog
     }
@@ -376,7 +286,7 @@ impl<'c> Resolver<'c> {
                     Binding::Local(_, described) if !past_barrier => {
                         return Some(described.clone());
                     }
-                    Binding::Local(..) => {}
+                    Binding::Local(..) | Binding::Generic(_) => {}
                     Binding::Item { ns: Ns::Value, .. } | Binding::Import { .. } => return None,
                     Binding::Item { .. } => {}
                 }
@@ -525,7 +435,7 @@ impl<'c> Resolver<'c> {
                     Binding::Local(ty, _) if ns == Ns::Value && !past_barrier => {
                         return Some(Target::Local(ty.clone()));
                     }
-                    Binding::Local(..) => {}
+                    Binding::Local(..) | Binding::Generic(_) => {}
                     Binding::Import { segments, absolute } => {
                         return self.resolve_segments(
                             self.current_module,
@@ -598,7 +508,7 @@ impl<'c> Resolver<'c> {
                         self.modules[module].path
                     )));
                 }
-                Binding::Item { .. } | Binding::Local(..) => {}
+                Binding::Item { .. } | Binding::Local(..) | Binding::Generic(_) => {}
             }
         }
         self.lookup_globs(module, &scope.globs, ident, ns, depth)
@@ -669,197 +579,5 @@ impl<'c> Resolver<'c> {
                 self.current_module,
                 &self.modules[self.current_module].scope,
             )
-    }
-
-    /// Resolves a type written in the source to the receiver type it gives:
-    /// references and transparent wrappers (`Arc<T>`, `Box<T>`, `Option<T>`,
-    /// `Result<T, E>`, ...) are looked through.
-    pub fn resolve_type(&self, ty: &syn::Type) -> Option<Ty> {
-        self.resolve_type_at(ty, 0)
-    }
-
-    fn resolve_type_at(&self, ty: &syn::Type, depth: usize) -> Option<Ty> {
-        if depth > MAX_RESOLUTION_DEPTH {
-            return None;
-        }
-        match ty {
-            syn::Type::Reference(reference) => self.resolve_type_at(&reference.elem, depth + 1),
-            syn::Type::Paren(paren) => self.resolve_type_at(&paren.elem, depth + 1),
-            syn::Type::Group(group) => self.resolve_type_at(&group.elem, depth + 1),
-            syn::Type::Tuple(tuple) => Some(Ty::Tuple(
-                tuple
-                    .elems
-                    .iter()
-                    .map(|elem| self.resolve_type_at(elem, depth + 1))
-                    .collect(),
-            )),
-            syn::Type::Path(type_path) if type_path.qself.is_none() => {
-                let resolved = self.resolve_to_path(&type_path.path, Ns::Type)?;
-                if self.catalog.is_transparent(&resolved) {
-                    let last = type_path.path.segments.last()?;
-                    let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
-                        return None;
-                    };
-                    let first_type = args.args.iter().find_map(|arg| match arg {
-                        syn::GenericArgument::Type(inner) => Some(inner),
-                        _ => None,
-                    })?;
-                    self.resolve_type_at(first_type, depth + 1)
-                } else if let Some(mut aliased) = self.aliases.get(&resolved) {
-                    // An alias of an alias declared after it.
-                    for _ in 0..MAX_RESOLUTION_DEPTH {
-                        match aliased {
-                            Ty::Named(path) if self.aliases.contains_key(path) => {
-                                aliased = &self.aliases[path];
-                            }
-                            _ => break,
-                        }
-                    }
-                    Some(aliased.clone())
-                } else {
-                    Some(Ty::Named(resolved))
-                }
-            }
-            _ => None,
-        }
-    }
-}
-
-impl Scope {
-    fn add(&mut self, name: Name) {
-        let position = self.names.len();
-        if position >= INDEX_THRESHOLD {
-            if position == INDEX_THRESHOLD {
-                for (earlier, existing) in self.names.iter().enumerate() {
-                    self.index
-                        .entry(existing.ident.clone())
-                        .or_default()
-                        .push(earlier);
-                }
-            }
-            self.index
-                .entry(name.ident.clone())
-                .or_default()
-                .push(position);
-        }
-        self.names.push(name);
-    }
-
-    /// The names bound to `ident` here, latest first.
-    fn named<'s>(&'s self, ident: &'s str) -> impl Iterator<Item = &'s Name> + 's {
-        let indexed = self.names.len() > INDEX_THRESHOLD;
-        let positions = if indexed {
-            self.index.get(ident).map_or(&[][..], Vec::as_slice)
-        } else {
-            &[]
-        };
-        let unindexed = if indexed {
-            &self.names[..0]
-        } else {
-            &self.names[..]
-        };
-        positions
-            .iter()
-            .rev()
-            .map(|&position| &self.names[position])
-            .chain(
-                unindexed
-                    .iter()
-                    .rev()
-                    .filter(move |name| name.ident == ident),
-            )
-    }
-
-    fn declare_item(&mut self, item: &Item) {
-        let (ident, ns) = match item {
-            Item::Use(item_use) => {
-                lower_use_tree(
-                    &item_use.tree,
-                    &mut Vec::new(),
-                    item_use.leading_colon.is_some(),
-                    self,
-                );
-                return;
-            }
-            Item::ExternCrate(extern_crate) => {
-                let name = extern_crate
-                    .rename
-                    .as_ref()
-                    .map_or(&extern_crate.ident, |(_, rename)| rename);
-                self.add(Name {
-                    ident: name.to_string(),
-                    binding: Binding::Import {
-                        segments: vec![extern_crate.ident.to_string()],
-                        absolute: true,
-                    },
-                });
-                return;
-            }
-            Item::Fn(item) => (&item.sig.ident, Ns::Value),
-            Item::Const(item) => (&item.ident, Ns::Value),
-            Item::Static(item) => (&item.ident, Ns::Value),
-            Item::Struct(item) => (&item.ident, Ns::Type),
-            Item::Enum(item) => (&item.ident, Ns::Type),
-            Item::Union(item) => (&item.ident, Ns::Type),
-            Item::Trait(item) => (&item.ident, Ns::Type),
-            Item::TraitAlias(item) => (&item.ident, Ns::Type),
-            Item::Type(item) => (&item.ident, Ns::Type),
-            Item::Mod(item) => (&item.ident, Ns::Type),
-            _ => return,
-        };
-        self.add(Name {
-            ident: ident.to_string(),
-            binding: Binding::Item { ns, module: None },
-        });
-    }
-}
-
-/// Flattens a `use` tree into named imports and globs.
-fn lower_use_tree(tree: &UseTree, prefix: &mut Vec<String>, absolute: bool, scope: &mut Scope) {
-    match tree {
-        UseTree::Path(path) => {
-            prefix.push(path.ident.to_string());
-            lower_use_tree(&path.tree, prefix, absolute, scope);
-            prefix.pop();
-        }
-        UseTree::Name(name) => {
-            if name.ident == "self" {
-                if let Some(last) = prefix.last() {
-                    scope.add(Name {
-                        ident: last.clone(),
-                        binding: Binding::Import {
-                            segments: prefix.clone(),
-                            absolute,
-                        },
-                    });
-                }
-            } else {
-                let mut segments = prefix.clone();
-                segments.push(name.ident.to_string());
-                scope.add(Name {
-                    ident: name.ident.to_string(),
-                    binding: Binding::Import { segments, absolute },
-                });
-            }
-        }
-        UseTree::Rename(rename) => {
-            let mut segments = prefix.clone();
-            if rename.ident != "self" {
-                segments.push(rename.ident.to_string());
-            }
-            scope.add(Name {
-                ident: rename.rename.to_string(),
-                binding: Binding::Import { segments, absolute },
-            });
-        }
-        UseTree::Glob(_) => scope.globs.push(Glob {
-            segments: prefix.clone(),
-            absolute,
-        }),
-        UseTree::Group(group) => {
-            for tree in &group.items {
-                lower_use_tree(tree, prefix, absolute, scope);
-            }
-        }
     }
 }

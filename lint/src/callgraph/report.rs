@@ -1,0 +1,207 @@
+//! The findings the solver reports: an async call of a blocking helper, and
+//! a blocking implementation that async code may reach through its trait.
+
+use super::{Crates, Node, Unit, Via};
+use crate::analysis::summary::{BlockingCall, CallSite, FunctionSummary};
+use crate::finding::{ChainStep, Confidence, Finding, Severity};
+use crate::rules;
+use crate::vocab::AsyncRuntime;
+
+/// How many generic callers an implementation's finding lists by name.
+const MAX_LISTED_CALLERS: usize = 3;
+
+/// The solved graph, as findings read it.
+pub(super) struct Graph<'g, 'a> {
+    pub units: &'g [Unit<'a>],
+    pub crates: &'g Crates,
+    pub nodes: &'g [Node],
+    pub via: &'g [Option<Via<'a>>],
+}
+
+/// A blocking function's path to its root cause, as findings show it.
+struct Chain<'a> {
+    steps: Vec<ChainStep>,
+    notes: Vec<String>,
+    root: &'a BlockingCall,
+}
+
+impl<'a> Graph<'_, 'a> {
+    fn summary_of(&self, node: usize) -> (&Unit<'a>, &FunctionSummary) {
+        let (unit, index) = self.nodes[node];
+        (
+            &self.units[unit],
+            &self.units[unit].summary.functions[index],
+        )
+    }
+
+    /// The function's path as findings name it: `app::store::Store::load`.
+    fn key_of(&self, node: usize) -> String {
+        let (unit, function) = self.summary_of(node);
+        let (id, rest) = self
+            .crates
+            .locate(unit.crate_id, &function.key)
+            .unwrap_or((unit.crate_id, function.key.as_str()));
+        self.crates.display(id, rest)
+    }
+
+    /// From `start` down to its root cause, one step per function.
+    fn chain(&self, start: usize) -> Option<Chain<'a>> {
+        let mut steps = Vec::new();
+        let mut notes = Vec::new();
+        let mut current = start;
+        // The breadth-first search makes the path acyclic; the bound is a guard.
+        loop {
+            if steps.len() > self.nodes.len() {
+                return None;
+            }
+            let (unit, function) = self.summary_of(current);
+            let step = |line| ChainStep {
+                function: self.key_of(current),
+                path: unit.path.to_string(),
+                line,
+            };
+            match self.via[current]? {
+                Via::Root(root) => {
+                    steps.push(step(root.span.line));
+                    notes.push(format!(
+                        "`{}` ({}:{}) calls `{}`",
+                        function.name, unit.path, root.span.line, root.callee
+                    ));
+                    return Some(Chain { steps, notes, root });
+                }
+                Via::Call { next, span } => {
+                    steps.push(step(span.line));
+                    notes.push(format!(
+                        "`{}` ({}:{}) calls `{}`",
+                        function.name,
+                        unit.path,
+                        span.line,
+                        self.summary_of(next).1.name
+                    ));
+                    current = next;
+                }
+            }
+        }
+    }
+
+    /// The finding for an async call of the blocking function `callee`.
+    pub fn report(&self, unit_index: usize, call: &CallSite, callee: usize) -> Option<Finding> {
+        let Chain { steps, notes, root } = self.chain(callee)?;
+        let rule = rules::find(root.rule)?;
+        let (_, called) = self.summary_of(callee);
+        let reaches = if steps.len() == 1 {
+            "it calls"
+        } else {
+            "it ends up calling"
+        };
+        let site = &self.units[unit_index];
+        Some(Finding {
+            rule: rule.id,
+            severity: root.severity,
+            path: site.path.to_string(),
+            span: call.span,
+            message: format!(
+                "`{}` blocks the executor in {}: {reaches} `{}`",
+                called.name, call.context, root.callee
+            ),
+            help: helper_help(
+                &called.name,
+                (rule.help)(site.runtime, &root.callee),
+                site.runtime,
+            ),
+            function: call.function.clone(),
+            notes,
+            labels: Vec::new(),
+            confidence: Confidence::Resolved,
+            callee: self.key_of(callee),
+            chain: steps,
+            fix: None,
+        })
+    }
+
+    /// A blocking implementation that async code calls through its trait,
+    /// while other implementations do not block: reported where it blocks
+    /// (its first step), with the generic calls as notes. Which
+    /// implementation a generic call reaches is not known here, so it is
+    /// `inferred` and a warning at most.
+    pub fn report_implementation(
+        &self,
+        implementation: usize,
+        calls: &[(usize, &CallSite, usize)],
+    ) -> Option<Finding> {
+        let Chain {
+            steps,
+            notes: chain_notes,
+            root,
+        } = self.chain(implementation)?;
+        let rule = rules::find(root.rule)?;
+        let (unit, function) = self.summary_of(implementation);
+        let span = match self.via[implementation]? {
+            Via::Root(root) => root.span,
+            Via::Call { span, .. } => span,
+        };
+        let mut notes: Vec<String> = calls
+            .iter()
+            .take(MAX_LISTED_CALLERS)
+            .map(|&(caller_unit, call, implementations)| {
+                format!(
+                    "{} ({}:{}) calls it through a value known only by its traits, which may be any of {implementations} implementations in the workspace",
+                    call.function
+                        .as_deref()
+                        .map_or_else(|| call.context.clone(), |name| format!("`{name}`")),
+                    self.units[caller_unit].path,
+                    call.span.line,
+                )
+            })
+            .collect();
+        if calls.len() > MAX_LISTED_CALLERS {
+            notes.push(format!(
+                "and {} more such calls",
+                calls.len() - MAX_LISTED_CALLERS
+            ));
+        }
+        notes.extend(chain_notes);
+        let severity = root.severity.min(Severity::Warning);
+        if severity < root.severity {
+            notes.push(
+                "a warning, not an error: whether async code reaches this implementation is not known"
+                    .to_string(),
+            );
+        }
+        let reaches = if steps.len() == 1 {
+            "it calls"
+        } else {
+            "it ends up calling"
+        };
+        let offload = rules::offload_call(unit.runtime);
+        Some(Finding {
+            rule: rule.id,
+            severity,
+            path: unit.path.to_string(),
+            span,
+            message: format!(
+                "`{}` blocks the executor when async code calls it through its trait: {reaches} `{}`",
+                function.name, root.callee
+            ),
+            help: format!(
+                "if async code uses this implementation, call it inside `{offload}` there, or make it async; at its root: {}",
+                (rule.help)(unit.runtime, &root.callee)
+            ),
+            function: Some(function.name.clone()),
+            notes,
+            labels: Vec::new(),
+            confidence: Confidence::Inferred,
+            callee: root.callee.clone(),
+            chain: steps,
+            fix: None,
+        })
+    }
+}
+
+/// The help of a finding reached through a helper: the call site can
+/// offload the helper, or the chain can become async down to its root, where
+/// the root rule's own advice applies.
+fn helper_help(helper: &str, root_help: String, runtime: AsyncRuntime) -> String {
+    let offload = rules::offload_call(runtime);
+    format!("call `{helper}` inside `{offload}`, or make the chain async; at its root: {root_help}")
+}
