@@ -276,11 +276,14 @@ pub fn solve(units: &[Unit<'_>], crates: &Crates) -> Solution {
                 continue;
             };
             if let (Some(count), Callee::Dispatch { method, .. }) = (every, &call.callee) {
+                let which = if count == 1 {
+                    format!("the only implementation of `{method}` in the workspace blocks")
+                } else {
+                    format!("all {count} implementations of `{method}` in the workspace block")
+                };
                 finding.notes.insert(
                     0,
-                    format!(
-                        "called on a value known only by its traits: all {count} implementations of `{method}` in the workspace block"
-                    ),
+                    format!("called on a value known only by its traits: {which}"),
                 );
             }
             findings.push((unit_index, finding));
