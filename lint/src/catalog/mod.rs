@@ -65,10 +65,15 @@ pub struct Catalog {
     exact_names: HashSet<String>,
     /// `prefix::*` entries: everything under the prefix.
     wildcards: Vec<(String, Entry)>,
+    /// The same by prefix (a later entry for a prefix wins, as in the list).
+    wildcard_prefixes: HashMap<String, Entry>,
     /// `blocking.allow`: never reported, with everything under them.
     allowed: Vec<String>,
     /// Calls whose closure arguments run off the executor thread.
     offload: HashSet<String>,
+    /// `offload`'s paths without their crate name (`task::spawn_blocking`),
+    /// for a crate's own spelling of them (`crate::task::spawn_blocking`).
+    offload_tails: HashSet<String>,
     /// Names of a crate's own functions that offload (`crate::..::spawn_blocking`).
     local_offload_names: HashSet<String>,
     /// Calls whose closure argument's first parameter has a known type
@@ -95,6 +100,8 @@ pub struct Catalog {
     guard_types: HashSet<String>,
     /// Re-export prefix to canonical prefix.
     aliases: Vec<(String, String)>,
+    /// The first segments of `aliases`' paths.
+    alias_crates: HashSet<String>,
     /// Blocking paths with a mechanically safe async rewrite.
     fixes: HashMap<String, FixEntry>,
     /// Names in scope everywhere (`Box`, `Option`, `drop`, ...).
@@ -238,6 +245,12 @@ impl Catalog {
     pub fn from_toml(text: &str) -> Result<Catalog, String> {
         let file: CatalogFile = toml::from_str(text).map_err(|error| error.to_string())?;
         let mut catalog = Catalog {
+            offload_tails: file
+                .offload
+                .paths
+                .iter()
+                .filter_map(|path| Some(path.split_once("::")?.1.to_string()))
+                .collect(),
             offload: file.offload.paths.into_iter().collect(),
             local_offload_names: file.offload.local_names.into_iter().collect(),
             scoped: file.scoped,
@@ -261,6 +274,11 @@ impl Catalog {
         catalog
             .aliases
             .sort_by(|a, b| b.0.len().cmp(&a.0.len()).then_with(|| a.0.cmp(&b.0)));
+        catalog.alias_crates = catalog
+            .aliases
+            .iter()
+            .map(|(from, _)| from.split("::").next().unwrap_or(from).to_string())
+            .collect();
         for (path, ty) in file.returns {
             let ty = match ty {
                 ReturnFile::Named(name) => Ty::Named(name),
@@ -343,6 +361,9 @@ impl Catalog {
     /// `spawn_blocking`'s (user `context.offload`).
     pub fn add_offload(&mut self, path: &str) -> Result<(), String> {
         let path = self.user_call_path(path)?;
+        if let Some((_, tail)) = path.split_once("::") {
+            self.offload_tails.insert(tail.to_string());
+        }
         self.offload.insert(path.clone());
         self.user_entries.push(UserEntry::Offload(path));
         Ok(())
@@ -431,6 +452,7 @@ impl Catalog {
             Some(prefix) => {
                 let prefix = self.canonical(prefix);
                 self.remember(&prefix);
+                self.wildcard_prefixes.insert(prefix.clone(), entry);
                 self.wildcards.push((prefix, entry));
             }
             None => {
@@ -460,11 +482,7 @@ impl Catalog {
             return None;
         }
         self.blocking.get(path).copied().or_else(|| {
-            self.wildcards
-                .iter()
-                .filter(|(prefix, _)| is_under(path, prefix) && path != prefix)
-                .max_by_key(|(prefix, _)| prefix.len())
-                .map(|(_, entry)| *entry)
+            proper_prefixes(path).find_map(|prefix| self.wildcard_prefixes.get(prefix).copied())
         })
     }
 
@@ -508,11 +526,9 @@ impl Catalog {
         if self.blocking.contains_key(path) {
             return Some(path.to_string());
         }
-        self.wildcards
-            .iter()
-            .filter(|(prefix, _)| is_under(path, prefix) && path != prefix)
-            .max_by_key(|(prefix, _)| prefix.len())
-            .map(|(prefix, _)| format!("{prefix}::*"))
+        proper_prefixes(path)
+            .find(|prefix| self.wildcard_prefixes.contains_key(*prefix))
+            .map(|prefix| format!("{prefix}::*"))
     }
 
     /// Whether a call of the canonical path returns a lock guard or a
@@ -534,6 +550,12 @@ impl Catalog {
     /// Rewrites a re-exported path to its canonical one
     /// (`smol::future::block_on` to `futures_lite::future::block_on`).
     pub fn canonical(&self, path: &str) -> String {
+        // Every alias names a crate's path: skip the list for the crate's
+        // own paths (`crate::..`) and for crates no alias names.
+        let first = path.split(':').next().unwrap_or(path);
+        if !self.alias_crates.contains(first) {
+            return path.to_string();
+        }
         for (from, to) in &self.aliases {
             if is_under(path, from) {
                 return format!("{to}{}", &path[from.len()..]);
@@ -562,12 +584,7 @@ impl Catalog {
         }
         path.strip_prefix("crate::").is_some_and(|local| {
             let name = local.rsplit("::").next().unwrap_or(local);
-            self.local_offload_names.contains(name)
-                || self.offload.iter().any(|offload| {
-                    offload
-                        .split_once("::")
-                        .is_some_and(|(_, rest)| rest == local)
-                })
+            self.local_offload_names.contains(name) || self.offload_tails.contains(local)
         })
     }
 
@@ -648,6 +665,16 @@ fn is_feature_name(name: &str) -> bool {
 }
 
 /// `path` is `prefix` or below it.
+/// `a::b::c`'s `a::b` then `a`: the paths a `prefix::*` entry covering it
+/// may name, longest first.
+fn proper_prefixes(path: &str) -> impl Iterator<Item = &str> {
+    let bytes = path.as_bytes();
+    (1..bytes.len())
+        .rev()
+        .filter(move |&at| bytes[at] == b':' && bytes[at - 1] == b':')
+        .map(move |at| &path[..at - 1])
+}
+
 fn is_under(path: &str, prefix: &str) -> bool {
     path.strip_prefix(prefix)
         .is_some_and(|rest| rest.is_empty() || rest.starts_with("::"))
