@@ -12,7 +12,7 @@
 //! `context.executor-callbacks` / `context.offload`), `Catalog::for_crate(name)`
 //! (the user entries in the `crate::` spelling a crate's own files resolve to).
 
-use std::collections::{HashMap, HashSet};
+use foldhash::{HashMap, HashSet};
 
 use serde::Deserialize;
 

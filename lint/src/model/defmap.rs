@@ -8,7 +8,7 @@
 //! path into an external crate stays a path (`rusqlite::Connection`),
 //! canonicalised as the catalog writes it by `Model`.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 
 use super::items::{DeclKind, ItemIndex, UseDecl};
 use super::written::PathRef;
@@ -69,13 +69,13 @@ impl DefMap {
     /// (`(crate id, index)` per unit); `libs` names the library crates.
     pub fn build(
         crates: usize,
-        libs: HashMap<String, usize>,
+        libs: std::collections::HashMap<String, usize>,
         units: &[(usize, &ItemIndex)],
     ) -> DefMap {
         let mut map = DefMap {
-            scopes: (0..crates).map(|_| HashMap::new()).collect(),
-            libs,
-            sources: (0..crates).map(|_| HashMap::new()).collect(),
+            scopes: (0..crates).map(|_| HashMap::default()).collect(),
+            libs: libs.into_iter().collect(),
+            sources: (0..crates).map(|_| HashMap::default()).collect(),
         };
         for (unit, (krate, index)) in units.iter().enumerate() {
             for (position, module) in index.modules.iter().enumerate() {

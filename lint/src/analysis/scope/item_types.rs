@@ -1,7 +1,7 @@
 //! What the file's own items say about types: aliases, struct fields and
 //! return types, and how a written type resolves.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 
 use syn::Item;
 

@@ -13,8 +13,8 @@
 //! The module table is built once per file by a cheap pre-pass over items
 //! (no expressions); block scopes are pushed and popped by the walker.
 
+use foldhash::HashMap;
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use syn::Item;
@@ -148,14 +148,14 @@ impl<'c> Resolver<'c> {
         let mut resolver = Resolver {
             catalog,
             modules: Vec::new(),
-            module_ids: HashMap::new(),
+            module_ids: HashMap::default(),
             blocks: Vec::new(),
             current_module: 0,
             self_ty: None,
-            fields: HashMap::new(),
-            module_lookups: RefCell::new(HashMap::new()),
-            aliases: HashMap::new(),
-            returns: HashMap::new(),
+            fields: HashMap::default(),
+            module_lookups: RefCell::new(HashMap::default()),
+            aliases: HashMap::default(),
+            returns: HashMap::default(),
             file_module: module_path.to_vec(),
         };
         let root = std::iter::once("crate")
