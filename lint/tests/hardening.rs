@@ -588,3 +588,31 @@ fn a_target_root_file_that_links_out_of_the_package_is_named_as_a_link() {
         ]
     );
 }
+
+#[test]
+fn words_in_the_strings_and_comments_of_a_large_file_do_not_make_it_parsed() {
+    // `async`, `lock` and `tokio::sync::Mutex` only inside literals and
+    // comments: the file still cannot matter, so its trailing syntax error
+    // goes unseen (it was not parsed). A `stallcheck:` comment is read, so
+    // the same file with one is parsed and the error is reported.
+    let quiet = generated_helpers(300 << 10).replace(
+        "x.wrapping_mul(0)",
+        "/* tokio::sync::Mutex */ x.wrapping_mul(\"async lock block_on\".len() as u64)",
+    );
+    for (comment, parsed) in [
+        ("// generated", false),
+        ("// stallcheck: allow(blocking-fs)", true),
+    ] {
+        let text = format!("{comment}\n{quiet}fn broken(");
+        let dir = tree(&[
+            ("target/Cargo.toml", MANIFEST),
+            ("target/src/lib.rs", "mod generated;\n"),
+            ("target/src/generated.rs", &text),
+        ]);
+        let outcome = stallcheck_in(&dir.path().join("target"), &["--format", "json"], &[]);
+        let json: serde_json::Value = serde_json::from_str(&outcome.stdout).unwrap();
+        let errors = json["errors"].as_array().unwrap();
+        assert_eq!(!errors.is_empty(), parsed, "{comment}: {}", outcome.stdout);
+        assert_eq!(json["summary"]["files"], 2, "{}", outcome.stdout);
+    }
+}
