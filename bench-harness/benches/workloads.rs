@@ -1,6 +1,6 @@
 //! Criterion benchmarks: one group per workload (`workload/vector-store` …),
-//! the three variants at a small fixed load, throughput in operations; and
-//! the embedding alone (`embed`). `cargo xtask bench` gates on them.
+//! the three variants at a small fixed load, throughput in operations (the
+//! embedding alone is `benches/embed.rs`). `cargo xtask bench` gates on them.
 //!
 //! The runtime, the plan and a fresh workload state per iteration are built
 //! outside the timed routine; each timed iteration opens the variant, drives
@@ -10,13 +10,11 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use criterion::measurement::{Measurement, ValueFormatter, WallTime};
 use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use stallcheck_bench::driver;
 use stallcheck_bench::embed;
 use stallcheck_bench::redis_server::RedisServer;
 use stallcheck_bench::run::compare;
-use stallcheck_bench::seed::{self, Rng};
 use stallcheck_bench::workload::{Completed, Plan, Settings, Variant, VariantKind, Workload};
 use stallcheck_bench::workloads::{
     memory_stream, repo_sync, session_store, vector_store, working_memory,
@@ -150,38 +148,6 @@ fn bench_variant<W: Workload, V: Variant<W>>(
     );
 }
 
-/// The CPU work every workload stands on: one embedding of a memory-sized text.
-fn embedding(criterion: &mut Criterion) {
-    embedding_in(criterion, "embed");
-}
-
-/// The same, timed in the thread's CPU time: what the embedding costs in
-/// work, which other processes' load on a shared machine does not inflate
-/// (wall time moved by ±30% between runs there). The regression gate's own
-/// test gates on this group.
-fn embedding_cpu(criterion: &mut Criterion<ThreadCpuTime>) {
-    embedding_in(criterion, "embed-cpu");
-}
-
-fn embedding_in<M: Measurement>(criterion: &mut Criterion<M>, name: &str) {
-    let mut rng = Rng::new(7);
-    let text = seed::text(&mut rng, 320);
-    let mut group = criterion.benchmark_group(name);
-    group.throughput(Throughput::Bytes(text.len() as u64));
-    group.bench_with_input(
-        BenchmarkId::new("feature-hashing", text.len()),
-        &text,
-        |bencher, text| {
-            bencher.iter(|| {
-                let vector = embed::embed(std::hint::black_box(text));
-                assert_eq!(vector.len(), embed::DIM);
-                vector
-            });
-        },
-    );
-    group.finish();
-}
-
 fn workloads(criterion: &mut Criterion) {
     let runtime = runtime();
     bench_workload::<vector_store::VectorStore>(criterion, &runtime, OPS, None);
@@ -198,57 +164,5 @@ fn workloads(criterion: &mut Criterion) {
     bench_workload::<session_store::SessionStore>(criterion, &runtime, OPS, None);
 }
 
-/// CPU time of the calling thread (`CLOCK_THREAD_CPUTIME_ID`); the embedding
-/// bench runs on one thread.
-struct ThreadCpuTime;
-
-fn thread_cpu_time() -> Duration {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: plain clock_gettime into a stack timespec.
-    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    assert_eq!(rc, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID) failed");
-    Duration::new(
-        u64::try_from(ts.tv_sec).unwrap_or(0),
-        u32::try_from(ts.tv_nsec).unwrap_or(0),
-    )
-}
-
-impl Measurement for ThreadCpuTime {
-    type Intermediate = Duration;
-    type Value = Duration;
-
-    fn start(&self) -> Duration {
-        thread_cpu_time()
-    }
-
-    fn end(&self, started: Duration) -> Duration {
-        thread_cpu_time().saturating_sub(started)
-    }
-
-    fn add(&self, a: &Duration, b: &Duration) -> Duration {
-        *a + *b
-    }
-
-    fn zero(&self) -> Duration {
-        Duration::ZERO
-    }
-
-    fn to_f64(&self, value: &Duration) -> f64 {
-        value.as_nanos() as f64
-    }
-
-    fn formatter(&self) -> &dyn ValueFormatter {
-        WallTime.formatter()
-    }
-}
-
-criterion_group!(benches, embedding, workloads);
-criterion_group! {
-    name = cpu_benches;
-    config = Criterion::default().with_measurement(ThreadCpuTime);
-    targets = embedding_cpu
-}
-criterion_main!(benches, cpu_benches);
+criterion_group!(benches, workloads);
+criterion_main!(benches);

@@ -28,30 +28,15 @@ const ROUNDS: u64 = 12;
 /// An embedding vector, unit length (or all zeros for texts under 3 bytes).
 pub type Embedding = Vec<f32>;
 
-/// The environment variable that makes every embedding do this many percent
-/// more work (same result). Only the regression gate's own test sets it, to
-/// prove the gate notices a slowdown of that size.
-pub const SLOWDOWN_ENV: &str = "STALLCHECK_BENCH_SLOWDOWN_PCT";
-
-/// `SLOWDOWN_ENV` as a percentage, read once; 0 when unset or invalid.
-fn slowdown_pct() -> u64 {
-    static PCT: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
-    *PCT.get_or_init(|| {
-        std::env::var(SLOWDOWN_ENV)
-            .ok()
-            .and_then(|value| value.parse().ok())
-            .unwrap_or(0)
-    })
+/// Embeds `text`; pure CPU work proportional to its length (more with the
+/// gate's slowdown knob set: [`crate::slowdown`]).
+pub fn embed(text: &str) -> Embedding {
+    crate::slowdown::slowed(|| hash_ngrams(text))
 }
 
-/// Embeds `text`; pure CPU work proportional to its length.
-pub fn embed(text: &str) -> Embedding {
+fn hash_ngrams(text: &str) -> Embedding {
     let mut vector = vec![0f32; DIM];
     let bytes = text.as_bytes();
-    let slowdown = slowdown_pct();
-    if slowdown > 0 {
-        waste(bytes, slowdown);
-    }
     for n in NGRAMS {
         for window in bytes.windows(n) {
             let base = fnv1a(window);
@@ -65,28 +50,6 @@ pub fn embed(text: &str) -> Embedding {
     }
     normalise(&mut vector);
     vector
-}
-
-/// `pct` percent of `embed`'s hashing work (every n-gram window's full
-/// work, for `pct` of the windows) into a discarded vector.
-fn waste(bytes: &[u8], pct: u64) {
-    let mut discarded = vec![0f32; DIM];
-    let mut step = 0u64;
-    for n in NGRAMS {
-        for window in bytes.windows(n) {
-            step += pct;
-            if step < 100 {
-                continue;
-            }
-            step -= 100;
-            let base = fnv1a(window);
-            for round in 0..ROUNDS {
-                let hash = mix(base ^ round.wrapping_mul(0x9E37_79B9_7F4A_7C15));
-                discarded[(hash % DIM as u64) as usize] += 1.0;
-            }
-        }
-    }
-    std::hint::black_box(discarded);
 }
 
 /// Dot product; equals cosine similarity for unit vectors.

@@ -24,6 +24,7 @@ pub mod report;
 pub mod run;
 pub mod scratch;
 pub mod seed;
+pub mod slowdown;
 pub mod storage;
 pub mod workload;
 pub mod workloads;

@@ -17,6 +17,10 @@
 //!
 //! Targets: under 3% throughput cost for probe + metrics, under 5% with the
 //! watchdog.
+//!
+//! `STALLCHECK_BENCH_SLOWDOWN_PCT=20` (the regression gate's own test knob,
+//! as in `stallcheck-bench`) makes every iteration burn 20% more process CPU
+//! time than its workload took, after it, on the bench's thread.
 
 use std::hint::black_box;
 use std::time::Duration;
@@ -133,7 +137,9 @@ fn bench_variants<M: Measurement>(c: &mut Criterion<M>, group_name: &str) {
             let monitor = setup.monitor.as_ref().map(|(m, _)| m);
             group.bench_function(BenchmarkId::new(name, work), |b| {
                 b.to_async(&setup.runtime).iter(|| async {
+                    let started = process_cpu_time();
                     let total = run_workload(monitor, rounds).await;
+                    burn_slowdown(process_cpu_time().saturating_sub(started));
                     assert_eq!(total, expected, "the workload computed the wrong result");
                     black_box(total)
                 });
@@ -171,6 +177,27 @@ fn overhead_wall_time(c: &mut Criterion) {
 /// monitor adds in work, which other processes' load does not inflate.
 fn overhead_cpu_time(c: &mut Criterion<ProcessCpuTime>) {
     bench_variants(c, "overhead-cpu/short-tasks");
+}
+
+/// The gate's deliberate slowdown: spins until the process has used
+/// `STALLCHECK_BENCH_SLOWDOWN_PCT` percent of `spent` more CPU time.
+fn burn_slowdown(spent: Duration) {
+    static PCT: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    let pct = *PCT.get_or_init(|| {
+        std::env::var("STALLCHECK_BENCH_SLOWDOWN_PCT")
+            .ok()
+            .and_then(|value| value.trim().parse().ok())
+            .unwrap_or(0)
+    });
+    if pct == 0 {
+        return;
+    }
+    let until = process_cpu_time() + spent * pct / 100;
+    let mut acc = 1_u64;
+    while process_cpu_time() < until {
+        acc = poll_work(acc, 64);
+    }
+    black_box(acc);
 }
 
 /// CPU time consumed by every thread of this process

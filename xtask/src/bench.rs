@@ -1,7 +1,7 @@
 //! `cargo xtask bench`: runs the criterion benchmarks the project gates on
-//! (`stallcheck-bench`'s `workloads` bench: the embedding and every
-//! workload's variants; `stallcheck-runtime`'s `overhead` bench), optionally
-//! saving a baseline or comparing against one.
+//! (`stallcheck-bench`'s `embed` and `workloads` benches: the embedding and
+//! every workload's variants; `stallcheck-runtime`'s `overhead` bench),
+//! optionally saving a baseline or comparing against one.
 //!
 //! With `--baseline NAME` the decision is criterion's own change detection,
 //! read from the files it writes (`<bench>/change/estimates.json`): the 95%
@@ -32,10 +32,14 @@ pub struct Args {
     /// interval of its median-time change is above it
     #[arg(long, value_name = "PCT", default_value_t = DEFAULT_NOISE_PCT, value_parser = non_negative)]
     noise: f64,
-    /// Which benchmarks: `harness` (embedding + workloads), `runtime` (monitor overhead);
-    /// repeatable [default: both]
+    /// Which benchmarks; repeatable [default: all three]
     #[arg(long, value_enum, value_name = "SUITE")]
     suite: Vec<Suite>,
+    /// Cargo profile to build the benchmarks with. `dev` reuses the debug build of
+    /// `cargo test` (the gate's own test does, to test the decision without an optimised
+    /// build); figures worth comparing come from the default
+    #[arg(long, value_name = "PROFILE", default_value = "bench")]
+    profile: String,
     /// Criterion filter: only benchmarks whose id matches this regular expression
     #[arg(long, value_name = "REGEX")]
     filter: Option<String>,
@@ -50,16 +54,21 @@ pub const DEFAULT_NOISE_PCT: f64 = 10.0;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Suite {
-    /// `cargo bench -p stallcheck-bench --bench workloads`
-    Harness,
-    /// `cargo bench -p stallcheck-runtime --bench overhead`
+    /// The embedding alone, wall and CPU time: `cargo bench -p stallcheck-bench --bench embed`
+    Embed,
+    /// Every workload's three variants: `cargo bench -p stallcheck-bench --bench workloads`
+    Workloads,
+    /// The monitor's overhead, wall and CPU time: `cargo bench -p stallcheck-runtime --bench overhead`
     Runtime,
 }
 
 impl Suite {
+    const ALL: [Suite; 3] = [Suite::Embed, Suite::Workloads, Suite::Runtime];
+
     fn package_and_bench(self) -> (&'static str, &'static str) {
         match self {
-            Suite::Harness => ("stallcheck-bench", "workloads"),
+            Suite::Embed => ("stallcheck-bench", "embed"),
+            Suite::Workloads => ("stallcheck-bench", "workloads"),
             Suite::Runtime => ("stallcheck-runtime", "overhead"),
         }
     }
@@ -75,7 +84,7 @@ fn non_negative(text: &str) -> Result<f64, String> {
 pub fn run(args: Args) -> Result<ExitCode, String> {
     let root = workspace_root();
     let suites = if args.suite.is_empty() {
-        vec![Suite::Harness, Suite::Runtime]
+        Suite::ALL.to_vec()
     } else {
         args.suite.clone()
     };
@@ -85,7 +94,12 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
         let mut command = Command::new(cargo());
         command
             .current_dir(&root)
-            .args(["bench", "--package", package, "--bench", bench, "--"]);
+            // `--workspace` with the one bench target: dependencies get the
+            // features `cargo test --workspace` gives them, so a `dev`
+            // profile run reuses that build instead of rebuilding tokio
+            // and its dependents with another feature set (5 minutes on CI).
+            .args(["bench", "--workspace", "--bench", bench])
+            .args(["--profile", &args.profile, "--"]);
         if let Some(filter) = &args.filter {
             command.arg(filter);
         }
@@ -96,7 +110,10 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
             command.args(["--baseline", name]);
         }
         command.args(&args.criterion_args);
-        eprintln!("==> cargo bench -p {package} --bench {bench}");
+        eprintln!(
+            "==> cargo bench --workspace --bench {bench} --profile {} ({package})",
+            args.profile
+        );
         let status = command
             .status()
             .map_err(|err| format!("cannot run cargo bench: {err}"))?;
@@ -107,7 +124,7 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
     let Some(baseline) = args.baseline else {
         return Ok(ExitCode::SUCCESS);
     };
-    let verdicts = judge(&target_dir(&root).join("criterion"), started, args.noise)?;
+    let verdicts = judge(&criterion_home(&root), started, args.noise)?;
     if verdicts.is_empty() {
         return Err(format!(
             "criterion compared nothing against baseline `{baseline}` in this run"
@@ -201,6 +218,14 @@ pub fn judge(
     }
     verdicts.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(verdicts)
+}
+
+/// Where criterion writes: `CRITERION_HOME` when set (the gate's test sets it
+/// to keep its baselines out of the developer's), otherwise
+/// `<target>/criterion`.
+fn criterion_home(root: &Path) -> PathBuf {
+    std::env::var_os("CRITERION_HOME")
+        .map_or_else(|| target_dir(root).join("criterion"), PathBuf::from)
 }
 
 fn read_json(path: &Path) -> Result<Value, String> {
