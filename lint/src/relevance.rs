@@ -101,7 +101,9 @@ fn code_segments(source: &str) -> impl Iterator<Item = &str> {
         while at < bytes.len() {
             let skipped_to = match bytes[at] {
                 b'/' if bytes.get(at + 1) == Some(&b'/') => Some(line_end(bytes, at)),
-                b'/' if bytes.get(at + 1) == Some(&b'*') => Some(block_comment_end(bytes, at)),
+                b'/' if bytes.get(at + 1) == Some(&b'*') => {
+                    Some(crate::suppress::end_of_block_comment(bytes, at))
+                }
                 b'"' => Some(string_end(bytes, at + 1)),
                 b'\'' => char_literal_end(bytes, at),
                 b'r' | b'b' | b'c' if starts_token(bytes, at) => prefixed_literal_end(bytes, at),
@@ -139,29 +141,6 @@ fn line_end(bytes: &[u8], at: usize) -> usize {
         .iter()
         .position(|byte| *byte == b'\n')
         .map_or(bytes.len(), |offset| at + offset)
-}
-
-/// The end of the block comment opening at `at` (they nest).
-fn block_comment_end(bytes: &[u8], at: usize) -> usize {
-    let mut depth = 0usize;
-    let mut index = at;
-    while index + 1 < bytes.len() {
-        match (bytes[index], bytes[index + 1]) {
-            (b'/', b'*') => {
-                depth += 1;
-                index += 2;
-            }
-            (b'*', b'/') => {
-                depth -= 1;
-                index += 2;
-                if depth == 0 {
-                    return index;
-                }
-            }
-            _ => index += 1,
-        }
-    }
-    bytes.len()
 }
 
 /// The end of a (byte or C) string whose text starts at `at`.

@@ -321,7 +321,7 @@ fn end_of_line(bytes: &[u8], from: usize) -> usize {
 }
 
 /// Past the `*/` closing the block comment opened at `from` (they nest).
-fn end_of_block_comment(bytes: &[u8], from: usize) -> usize {
+pub(crate) fn end_of_block_comment(bytes: &[u8], from: usize) -> usize {
     let mut depth = 0usize;
     let mut index = from;
     while index + 1 < bytes.len() {
