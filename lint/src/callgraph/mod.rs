@@ -19,6 +19,10 @@
 //!   fine (a reverse breadth-first search from the root causes visits each
 //!   function once and keeps one shortest path to a root cause, its most
 //!   serious own blocking call, the first of those);
+//! - each rule is solved on its own: a helper that creates a directory and
+//!   then makes a `reqwest::blocking` call gives its async callers one
+//!   finding per rule, and each finding names the distinct calls of its
+//!   rule the helper reaches (the chain shows the nearest; notes the rest);
 //! - async functions and `poll` methods never block their callers: they
 //!   report their own findings;
 //! - an edge exists only where the walker resolved the callee to a path
@@ -168,9 +172,12 @@ pub fn solve(units: &[Unit<'_>], crates: &Crates) -> Solution {
 
     // Reverse edges of the sync functions' own sync calls, in a fixed
     // order. A call dispatched over a trait's implementations is an edge
-    // only once every implementation blocks (below).
-    let mut callers: Vec<Vec<(usize, Span)>> = vec![Vec::new(); nodes.len()];
-    let mut dispatched: Vec<(usize, Span, Vec<usize>)> = Vec::new();
+    // only once every implementation blocks (in `propagate`).
+    let mut edges = Edges {
+        callers: vec![Vec::new(); nodes.len()],
+        callees: vec![Vec::new(); nodes.len()],
+        dispatched: Vec::new(),
+    };
     for caller in 0..nodes.len() {
         if function(caller).is_async {
             continue;
@@ -182,76 +189,70 @@ pub fn solve(units: &[Unit<'_>], crates: &Crates) -> Solution {
             let definitions = index.definitions(crate_of(caller), &call.callee);
             if matches!(call.callee, Callee::Dispatch { .. }) {
                 if !definitions.is_empty() {
-                    dispatched.push((caller, call.span, definitions.into_owned()));
+                    edges
+                        .dispatched
+                        .push((caller, call.span, definitions.into_owned()));
                 }
                 continue;
             }
             for &callee in definitions.iter() {
-                callers[callee].push((caller, call.span));
+                edges.callers[callee].push((caller, call.span));
+                edges.callees[caller].push(callee);
             }
         }
     }
 
-    // Breadth-first from the root causes: each function is reached once,
-    // through one of its shortest paths to a root cause.
-    let mut via: Vec<Option<Via<'_>>> = vec![None; nodes.len()];
-    let mut queue = VecDeque::new();
-    for (node, slot) in via.iter_mut().enumerate() {
+    // Each function's own root causes, per propagated rule, in a fixed
+    // order: every rule a function reaches is a finding of its own.
+    let mut roots: BTreeMap<&'static str, Vec<(usize, &BlockingCall)>> = BTreeMap::new();
+    for node in 0..nodes.len() {
         let summary = function(node);
-        if !summary.is_async
-            && let Some(root) = summary
-                .blocking
-                .iter()
-                .filter(|call| !offloaded(crate_of(node), &call.guards))
-                // The most serious call, then the first: a cheap `seek`
-                // before a `write_all` does not make the function a note.
-                .max_by_key(|call| (call.severity, std::cmp::Reverse(call.span.line)))
-        {
-            *slot = Some(Via::Root(root));
-            queue.push_back(node);
+        if summary.is_async {
+            continue;
+        }
+        for call in &summary.blocking {
+            if !offloaded(crate_of(node), &call.guards) {
+                roots.entry(call.rule).or_default().push((node, call));
+            }
         }
     }
-    loop {
-        while let Some(node) = queue.pop_front() {
-            for &(caller, span) in &callers[node] {
-                if via[caller].is_none() {
-                    via[caller] = Some(Via::Call { next: node, span });
-                    queue.push_back(caller);
-                }
+
+    // The calls made in async context, with their definitions: each rule's
+    // pass asks which of them block by that rule.
+    let mut async_calls = Vec::new();
+    for node in 0..nodes.len() {
+        let calls = function(node).calls.iter();
+        for call in calls.filter(|call| call.in_async && !offloaded(crate_of(node), &call.guards)) {
+            let definitions = index.definitions(crate_of(node), &call.callee);
+            if !definitions.is_empty() {
+                async_calls.push((nodes[node].0, call, definitions));
             }
-        }
-        // A dispatched call blocks once all its implementations do; that
-        // may make more functions block, so repeat until nothing changes
-        // (each round marks at least one function: at most one round each).
-        for (caller, span, definitions) in &dispatched {
-            if via[*caller].is_none()
-                && let Some(next) = mildest_if_all_block(&via, definitions)
-            {
-                via[*caller] = Some(Via::Call { next, span: *span });
-                queue.push_back(*caller);
-            }
-        }
-        if queue.is_empty() {
-            break;
         }
     }
 
     let mut findings = Vec::new();
-    // Implementations that block, called through their trait from async
-    // code while others do not: (implementation, the calls).
-    let mut partly: BTreeMap<usize, Vec<(usize, &CallSite, usize)>> = BTreeMap::new();
-    for node in 0..nodes.len() {
-        let unit_index = nodes[node].0;
-        let calls = function(node).calls.iter();
-        for call in calls.filter(|call| call.in_async && !offloaded(crate_of(node), &call.guards)) {
-            let definitions = index.definitions(crate_of(node), &call.callee);
+    for (rule, rule_roots) in &roots {
+        let via = propagate(nodes.len(), rule_roots, &edges);
+        let graph = report::Graph {
+            units,
+            crates,
+            nodes,
+            via: &via,
+            rule,
+            roots: rule_roots,
+            callees: &edges.callees,
+        };
+        // Implementations that block, called through their trait from
+        // async code while others do not: (implementation, the calls).
+        let mut partly: BTreeMap<usize, Vec<(usize, &CallSite, usize)>> = BTreeMap::new();
+        for (unit_index, call, definitions) in &async_calls {
             let (callee, every) = if let Callee::Dispatch { .. } = &call.callee {
-                match mildest_if_all_block(&via, &definitions) {
+                match mildest_if_all_block(&via, definitions) {
                     Some(callee) => (callee, Some(definitions.len())),
                     None => {
                         for &blocking in definitions.iter().filter(|&&d| via[d].is_some()) {
                             partly.entry(blocking).or_default().push((
-                                unit_index,
+                                *unit_index,
                                 call,
                                 definitions.len(),
                             ));
@@ -266,13 +267,7 @@ pub fn solve(units: &[Unit<'_>], crates: &Crates) -> Solution {
                 };
                 (callee, None)
             };
-            let graph = report::Graph {
-                units,
-                crates,
-                nodes,
-                via: &via,
-            };
-            let Some(mut finding) = graph.report(unit_index, call, callee) else {
+            let Some(mut finding) = graph.report(*unit_index, call, callee) else {
                 continue;
             };
             if let (Some(count), Callee::Dispatch { method, .. }) = (every, &call.callee) {
@@ -286,18 +281,12 @@ pub fn solve(units: &[Unit<'_>], crates: &Crates) -> Solution {
                     format!("called on a value known only by its traits: {which}"),
                 );
             }
-            findings.push((unit_index, finding));
+            findings.push((*unit_index, finding));
         }
-    }
-    let graph = report::Graph {
-        units,
-        crates,
-        nodes,
-        via: &via,
-    };
-    for (implementation, calls) in &partly {
-        if let Some(finding) = graph.report_implementation(*implementation, calls) {
-            findings.push((nodes[*implementation].0, finding));
+        for (implementation, calls) in &partly {
+            if let Some(finding) = graph.report_implementation(*implementation, calls) {
+                findings.push((nodes[*implementation].0, finding));
+            }
         }
     }
     let mut dropped = HashSet::new();
@@ -312,6 +301,67 @@ pub fn solve(units: &[Unit<'_>], crates: &Crates) -> Solution {
         findings,
         offloaded: dropped,
     }
+}
+
+/// The sync calls between the graph's functions.
+struct Edges {
+    /// Per function: who calls it, and where.
+    callers: Vec<Vec<(usize, Span)>>,
+    /// Per function: what it calls (the reverse of `callers`).
+    callees: Vec<Vec<usize>>,
+    /// Calls over a trait's implementations: (caller, where, definitions).
+    dispatched: Vec<(usize, Span, Vec<usize>)>,
+}
+
+/// How each function blocks by one rule, given the functions that make a
+/// call of that rule themselves: breadth-first from those root causes, so
+/// each function is reached once, through one of its shortest paths.
+fn propagate<'a>(
+    count: usize,
+    roots: &[(usize, &'a BlockingCall)],
+    edges: &Edges,
+) -> Vec<Option<Via<'a>>> {
+    let mut via: Vec<Option<Via<'a>>> = vec![None; count];
+    for &(node, call) in roots {
+        // The most serious call, then the first: a cheap `seek` before a
+        // `write_all` does not make the function a note.
+        let better = match via[node] {
+            Some(Via::Root(kept)) => {
+                (call.severity, std::cmp::Reverse(call.span))
+                    > (kept.severity, std::cmp::Reverse(kept.span))
+            }
+            _ => true,
+        };
+        if better {
+            via[node] = Some(Via::Root(call));
+        }
+    }
+    let mut queue: VecDeque<usize> = (0..count).filter(|&node| via[node].is_some()).collect();
+    loop {
+        while let Some(node) = queue.pop_front() {
+            for &(caller, span) in &edges.callers[node] {
+                if via[caller].is_none() {
+                    via[caller] = Some(Via::Call { next: node, span });
+                    queue.push_back(caller);
+                }
+            }
+        }
+        // A dispatched call blocks once all its implementations do; that
+        // may make more functions block, so repeat until nothing changes
+        // (each round marks at least one function: at most one round each).
+        for (caller, span, definitions) in &edges.dispatched {
+            if via[*caller].is_none()
+                && let Some(next) = mildest_if_all_block(&via, definitions)
+            {
+                via[*caller] = Some(Via::Call { next, span: *span });
+                queue.push_back(*caller);
+            }
+        }
+        if queue.is_empty() {
+            break;
+        }
+    }
+    via
 }
 
 /// When every one of `definitions` blocks: the one whose root cause is

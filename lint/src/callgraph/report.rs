@@ -10,12 +10,32 @@ use crate::vocab::AsyncRuntime;
 /// How many generic callers an implementation's finding lists by name.
 const MAX_LISTED_CALLERS: usize = 3;
 
-/// The solved graph, as findings read it.
+/// How many distinct root causes a finding's message names.
+const MAX_NAMED_ROOTS: usize = 3;
+
+/// How many blocking functions are searched for a finding's other root
+/// causes: a bound on the cost per finding in a large graph, where the
+/// message then names the roots found so far.
+const MAX_ROOT_SEARCH: usize = 256;
+
+/// The graph solved for one rule, as findings read it.
 pub(super) struct Graph<'g, 'a> {
     pub units: &'g [Unit<'a>],
     pub crates: &'g Crates,
     pub nodes: &'g [Node],
     pub via: &'g [Option<Via<'a>>],
+    pub rule: &'static str,
+    /// The functions' own calls of the rule, ordered by function.
+    pub roots: &'g [(usize, &'a BlockingCall)],
+    /// Per function: the functions it calls in its sync code.
+    pub callees: &'g [Vec<usize>],
+}
+
+/// A root cause other than the chain's, for the notes.
+struct OtherRoot<'a> {
+    call: &'a BlockingCall,
+    /// The function that makes the call.
+    node: usize,
 }
 
 /// A blocking function's path to its root cause, as findings show it.
@@ -84,16 +104,93 @@ impl<'a> Graph<'_, 'a> {
         }
     }
 
+    /// The distinct calls of the rule that `start` reaches besides its
+    /// chain's root, nearest first: every blocking function it calls
+    /// is searched, not only the one on its shortest path.
+    fn other_roots(&self, start: usize, chain_root: &BlockingCall) -> Vec<OtherRoot<'a>> {
+        let mut seen_callees: Vec<&str> = vec![&chain_root.callee];
+        let mut others = Vec::new();
+        let mut visited = vec![start];
+        let mut queue = std::collections::VecDeque::from([start]);
+        while let Some(node) = queue.pop_front() {
+            let first = self.roots.partition_point(|&(owner, _)| owner < node);
+            for &(_, call) in self.roots[first..]
+                .iter()
+                .take_while(|&&(owner, _)| owner == node)
+            {
+                if !seen_callees.contains(&call.callee.as_str()) {
+                    seen_callees.push(&call.callee);
+                    others.push(OtherRoot { call, node });
+                }
+            }
+            let through_dispatch = match self.via[node] {
+                Some(Via::Call { next, .. }) => Some(next),
+                _ => None,
+            };
+            let next_nodes = self.callees[node].iter().copied().chain(through_dispatch);
+            for next in next_nodes {
+                if self.via[next].is_some()
+                    && !visited.contains(&next)
+                    && visited.len() < MAX_ROOT_SEARCH
+                {
+                    visited.push(next);
+                    queue.push_back(next);
+                }
+            }
+        }
+        others
+    }
+
+    /// "`std::fs::read`", or "`a` and `b`", or "`a`, `b`, `c` and 2 more".
+    fn name_roots(root: &BlockingCall, others: &[OtherRoot<'_>]) -> String {
+        let mut names: Vec<String> = std::iter::once(&root.callee)
+            .chain(others.iter().map(|other| &other.call.callee))
+            .take(MAX_NAMED_ROOTS)
+            .map(|callee| format!("`{callee}`"))
+            .collect();
+        let more = others.len() + 1 - names.len();
+        if more > 0 {
+            return format!("{} and {more} more", names.join(", "));
+        }
+        let last = names.pop().unwrap_or_default();
+        if names.is_empty() {
+            last
+        } else {
+            format!("{} and {last}", names.join(", "))
+        }
+    }
+
+    /// A note per other root cause: where it is called.
+    fn other_root_notes(&self, others: &[OtherRoot<'_>]) -> Vec<String> {
+        others
+            .iter()
+            .map(|other| {
+                let (unit, function) = self.summary_of(other.node);
+                format!(
+                    "it also reaches `{}`: `{}` ({}:{}) calls it",
+                    other.call.callee, function.name, unit.path, other.call.span.line
+                )
+            })
+            .collect()
+    }
+
     /// The finding for an async call of the blocking function `callee`.
     pub fn report(&self, unit_index: usize, call: &CallSite, callee: usize) -> Option<Finding> {
-        let Chain { steps, notes, root } = self.chain(callee)?;
-        let rule = rules::find(root.rule)?;
+        let Chain {
+            steps,
+            mut notes,
+            root,
+        } = self.chain(callee)?;
+        let rule = rules::find(self.rule)?;
         let (_, called) = self.summary_of(callee);
-        let reaches = if steps.len() == 1 {
+        let others = self.other_roots(callee, root);
+        let direct = steps.len() == 1 && others.iter().all(|other| other.node == callee);
+        let reaches = if direct {
             "it calls"
         } else {
             "it ends up calling"
         };
+        notes.extend(self.other_root_notes(&others));
         let site = &self.units[unit_index];
         Some(Finding {
             rule: rule.id,
@@ -101,8 +198,10 @@ impl<'a> Graph<'_, 'a> {
             path: site.path.to_string(),
             span: call.span,
             message: format!(
-                "`{}` blocks the executor in {}: {reaches} `{}`",
-                called.name, call.context, root.callee
+                "`{}` blocks the executor in {}: {reaches} {}",
+                called.name,
+                call.context,
+                Self::name_roots(root, &others)
             ),
             help: helper_help(
                 &called.name,
@@ -134,8 +233,9 @@ impl<'a> Graph<'_, 'a> {
             notes: chain_notes,
             root,
         } = self.chain(implementation)?;
-        let rule = rules::find(root.rule)?;
+        let rule = rules::find(self.rule)?;
         let (unit, function) = self.summary_of(implementation);
+        let others = self.other_roots(implementation, root);
         let span = match self.via[implementation]? {
             Via::Root(root) => root.span,
             Via::Call { span, .. } => span,
@@ -161,6 +261,7 @@ impl<'a> Graph<'_, 'a> {
             ));
         }
         notes.extend(chain_notes);
+        notes.extend(self.other_root_notes(&others));
         let severity = root.severity.min(Severity::Warning);
         if severity < root.severity {
             notes.push(
@@ -168,7 +269,8 @@ impl<'a> Graph<'_, 'a> {
                     .to_string(),
             );
         }
-        let reaches = if steps.len() == 1 {
+        let direct = steps.len() == 1 && others.iter().all(|other| other.node == implementation);
+        let reaches = if direct {
             "it calls"
         } else {
             "it ends up calling"
@@ -180,8 +282,9 @@ impl<'a> Graph<'_, 'a> {
             path: unit.path.to_string(),
             span,
             message: format!(
-                "`{}` blocks the executor when async code calls it through its trait: {reaches} `{}`",
-                function.name, root.callee
+                "`{}` blocks the executor when async code calls it through its trait: {reaches} {}",
+                function.name,
+                Self::name_roots(root, &others)
             ),
             help: format!(
                 "if async code uses this implementation, call it inside `{offload}` there, or make it async; at its root: {}",

@@ -488,3 +488,4 @@ fn an_async_block_made_in_a_wrapped_closure_runs_on_the_executor() {
 }
 
 mod dispatch;
+mod roots;
