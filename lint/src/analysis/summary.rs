@@ -178,6 +178,30 @@ pub struct CallSite {
     pub function: Option<String>,
     /// Made inside closures handed to crate functions (see [`Guard`]).
     pub guards: Vec<Guard>,
+    /// Not a call written in the source: a value dropped here, whose type's
+    /// `drop` is the callee (`crate::db::Conn::drop`).
+    pub dropped: Option<Dropped>,
+}
+
+/// A value of a workspace type dropped in the code: its `Drop` impl runs
+/// here, on this thread.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Dropped {
+    /// The type as messages name it: `Conn`.
+    pub ty: String,
+    pub how: DropKind,
+}
+
+/// How a value comes to be dropped.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DropKind {
+    /// `drop(x)`, `std::mem::drop(x)`.
+    Explicit,
+    /// `let _ = value;`: dropped at once.
+    Discarded,
+    /// A binding whose block ends here. A method that takes `self` may have
+    /// consumed it earlier: not certain, so never more than a warning.
+    ScopeEnd { binding: String },
 }
 
 /// Describes a receiver the file could not type, when every path in it is

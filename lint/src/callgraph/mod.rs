@@ -220,12 +220,12 @@ pub fn solve(units: &[Unit<'_>], crates: &Crates) -> Solution {
     // The calls made in async context, with their definitions: each rule's
     // pass asks which of them block by that rule.
     let mut async_calls = Vec::new();
-    for node in 0..nodes.len() {
+    for (node, &(unit_index, _)) in nodes.iter().enumerate() {
         let calls = function(node).calls.iter();
         for call in calls.filter(|call| call.in_async && !offloaded(crate_of(node), &call.guards)) {
             let definitions = index.definitions(crate_of(node), &call.callee);
             if !definitions.is_empty() {
-                async_calls.push((nodes[node].0, call, definitions));
+                async_calls.push((unit_index, call, definitions));
             }
         }
     }

@@ -2,7 +2,7 @@
 //! a blocking implementation that async code may reach through its trait.
 
 use super::{Crates, Node, Unit, Via};
-use crate::analysis::summary::{BlockingCall, CallSite, FunctionSummary};
+use crate::analysis::summary::{BlockingCall, CallSite, DropKind, Dropped, FunctionSummary};
 use crate::finding::{ChainStep, Confidence, Finding, Severity};
 use crate::rules;
 use crate::vocab::AsyncRuntime;
@@ -192,16 +192,15 @@ impl<'a> Graph<'_, 'a> {
         };
         notes.extend(self.other_root_notes(&others));
         let site = &self.units[unit_index];
-        Some(Finding {
+        let roots = Self::name_roots(root, &others);
+        let mut finding = Finding {
             rule: rule.id,
             severity: root.severity,
             path: site.path.to_string(),
             span: call.span,
             message: format!(
-                "`{}` blocks the executor in {}: {reaches} {}",
-                called.name,
-                call.context,
-                Self::name_roots(root, &others)
+                "`{}` blocks the executor in {}: {reaches} {roots}",
+                called.name, call.context,
             ),
             help: helper_help(
                 &called.name,
@@ -215,7 +214,19 @@ impl<'a> Graph<'_, 'a> {
             callee: self.key_of(callee),
             chain: steps,
             fix: None,
-        })
+        };
+        if let Some(dropped) = &call.dropped {
+            let (unit, _) = self.summary_of(callee);
+            let reaches = if direct { "calls" } else { "ends up calling" };
+            let impl_at = format!("{}:{}", unit.path, finding.chain[0].line);
+            let doing = format!("its `Drop` impl {reaches} {roots}");
+            let offload = rules::offload_call(site.runtime);
+            describe_drop(&mut finding, dropped, &impl_at, &call.context, &doing);
+            finding.help = format!(
+                "drop the value inside `{offload}` (move it into the closure), or give the type an async close method that async code calls before dropping it"
+            );
+        }
+        Some(finding)
     }
 
     /// A blocking implementation that async code calls through its trait,
@@ -307,4 +318,37 @@ impl<'a> Graph<'_, 'a> {
 fn helper_help(helper: &str, root_help: String, runtime: AsyncRuntime) -> String {
     let offload = rules::offload_call(runtime);
     format!("call `{helper}` inside `{offload}`, or make the chain async; at its root: {root_help}")
+}
+
+/// Turns a finding at a call of `Type::drop` into one at a drop: what is
+/// dropped and how, and where the `Drop` impl is (`impl_at`).
+fn describe_drop(
+    finding: &mut Finding,
+    dropped: &Dropped,
+    impl_at: &str,
+    context: &str,
+    doing: &str,
+) {
+    let ty = &dropped.ty;
+    let mut notes = vec![format!(
+        "`{ty}` implements `Drop` ({impl_at}); its `drop` runs where a `{ty}` is dropped"
+    )];
+    let dropping = match &dropped.how {
+        DropKind::Explicit => format!("dropping a `{ty}`"),
+        DropKind::Discarded => {
+            notes.push("`let _ =` drops the value at once".to_string());
+            format!("dropping a `{ty}` with `let _ =`")
+        }
+        DropKind::ScopeEnd { binding } => {
+            notes.push(format!(
+                "`{binding}` goes out of scope here; a method taking `self` may have consumed it earlier, so this is a warning at most"
+            ));
+            finding.confidence = Confidence::Inferred;
+            finding.severity = finding.severity.min(Severity::Warning);
+            format!("dropping `{binding}` (a `{ty}`) at the end of its scope")
+        }
+    };
+    finding.message = format!("{dropping} blocks the executor in {context}: {doing}");
+    notes.append(&mut finding.notes);
+    finding.notes = notes;
 }

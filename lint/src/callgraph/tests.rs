@@ -488,4 +488,5 @@ fn an_async_block_made_in_a_wrapped_closure_runs_on_the_executor() {
 }
 
 mod dispatch;
+mod drops;
 mod roots;

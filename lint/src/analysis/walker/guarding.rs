@@ -129,7 +129,9 @@ impl Walker<'_> {
                 && path.qself.is_none()
                 && let Some(ident) = path.path.get_ident()
             {
-                self.guards.moved(&ident.to_string());
+                let name = ident.to_string();
+                self.guards.moved(&name);
+                self.note_drop_moved(&name);
             }
         }
     }
@@ -143,6 +145,7 @@ impl Walker<'_> {
         }
         for name in names {
             self.guards.moved(&name);
+            self.note_drop_moved(&name);
         }
     }
 

@@ -82,6 +82,7 @@ use crate::model::written::{Recv, TypeRef};
 use crate::rules;
 
 mod asking;
+mod dropping;
 mod fixing;
 mod guarding;
 mod summarising;
@@ -229,6 +230,9 @@ pub struct Walker<'c> {
     /// Closures whose first parameter is an element of a described
     /// collection (`paths.iter().filter(|p| ..)`), by address.
     element_closures: Vec<(*const ExprClosure, Arc<Recv>)>,
+    /// Bindings of workspace types in async code, dropped at the end of
+    /// their block unless moved first (`dropping`).
+    pending_drops: Vec<dropping::PendingDrop>,
 }
 
 /// A parameter of the function being walked, named by a plain identifier.
@@ -274,6 +278,7 @@ impl<'c> Walker<'c> {
             guard_stack: Vec::new(),
             model_self: None,
             element_closures: Vec::new(),
+            pending_drops: Vec::new(),
         }
     }
 

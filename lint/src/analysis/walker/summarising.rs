@@ -59,6 +59,7 @@ impl Walker<'_> {
             },
             function: self.function.clone(),
             guards: self.guard_stack.clone(),
+            dropped: None,
         }
     }
 

@@ -207,6 +207,7 @@ impl<'ast> Visit<'ast> for Walker<'_> {
             self.visit_stmt(stmt);
             self.guards.close_temp_scope(temp_scope);
         }
+        self.end_of_scope_drops(node);
         self.guards.end_block(self.block_depth);
         self.settle_deferred();
         self.block_depth -= 1;
@@ -261,6 +262,11 @@ impl<'ast> Visit<'ast> for Walker<'_> {
             .init
             .as_ref()
             .and_then(|init| types::infer(&self.resolver, &init.expr));
+        if let Some(init) = &node.init {
+            // `let y = x;` moves `x`: its drop is `y`'s now.
+            self.note_drop_use(&init.expr, None);
+        }
+        self.note_let_drop(node, ty.as_ref());
         match &node.init {
             Some(init) => {
                 let described =
@@ -478,6 +484,7 @@ impl<'ast> Visit<'ast> for Walker<'_> {
             let start = expr_start(&node.func);
             let span = span_between(start, node.paren_token.span.close().end());
             self.summarise_call(&callee, entry, Confidence::Resolved, span);
+            self.note_explicit_drop(&callee, node, span);
             if self.in_async() && entry.is_none() && self.only_the_model_knows(&callee) {
                 self.ask_function(node, start);
             }
@@ -504,6 +511,7 @@ impl<'ast> Visit<'ast> for Walker<'_> {
         };
         self.visit_expr(&node.receiver);
         self.unwrapped = saved_unwrapped;
+        self.note_drop_use(&node.receiver, Some(&node.method));
         let guard = if self.in_async() && self.await_holding_allowed == 0 {
             self.guard_callee(node)
                 .map(|(callee, confidence)| (callee, confidence, None))
@@ -687,6 +695,7 @@ impl<'ast> Visit<'ast> for Walker<'_> {
 
     fn visit_expr_await(&mut self, node: &'ast syn::ExprAwait) {
         self.visit_expr(&node.base);
+        self.note_drop_use(&node.base, None);
         if self.in_async() {
             let span = span_between(node.dot_token.spans[0].start(), node.await_token.span.end());
             self.guards.await_point(span);
