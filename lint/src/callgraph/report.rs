@@ -13,6 +13,9 @@ const MAX_LISTED_CALLERS: usize = 3;
 /// How many distinct root causes a finding's message names.
 const MAX_NAMED_ROOTS: usize = 3;
 
+/// How many root causes besides the chain's get a note of their own.
+const MAX_ROOT_NOTES: usize = 5;
+
 /// How many blocking functions are searched for a finding's other root
 /// causes: a bound on the cost per finding in a large graph, where the
 /// message then names the roots found so far.
@@ -162,8 +165,9 @@ impl<'a> Graph<'_, 'a> {
 
     /// A note per other root cause: where it is called.
     fn other_root_notes(&self, others: &[OtherRoot<'_>]) -> Vec<String> {
-        others
+        let mut notes: Vec<String> = others
             .iter()
+            .take(MAX_ROOT_NOTES)
             .map(|other| {
                 let (unit, function) = self.summary_of(other.node);
                 format!(
@@ -171,7 +175,14 @@ impl<'a> Graph<'_, 'a> {
                     other.call.callee, function.name, unit.path, other.call.span.line
                 )
             })
-            .collect()
+            .collect();
+        if others.len() > MAX_ROOT_NOTES {
+            notes.push(format!(
+                "and {} more calls of this rule",
+                others.len() - MAX_ROOT_NOTES
+            ));
+        }
+        notes
     }
 
     /// The finding for an async call of the blocking function `callee`.
