@@ -390,6 +390,10 @@ impl<'c> Walker<'c> {
             }
             walker.params = params_of(sig);
             walker.guards.enter_body();
+            // The function's value is returned, not run here.
+            if let Some(Stmt::Expr(tail, None)) = block.stmts.last() {
+                walker.note_kept(tail);
+            }
             walker.visit_block(block);
             walker.guards.leave_body();
             walker.resolver.pop_scope();
@@ -681,6 +685,11 @@ impl<'c> Walker<'c> {
             Some(MacroBody::Expressions(exprs) | MacroBody::Select(exprs)) => exprs,
             None => return,
         };
+        if is_vec_macro(mac) {
+            for expr in &exprs {
+                self.note_kept(expr);
+            }
+        }
         // A macro's tokens are not rewritten, even in an async block.
         let saved_in_macro = std::mem::replace(&mut self.in_macro, true);
         for expr in &exprs {
@@ -710,7 +719,7 @@ impl<'c> Walker<'c> {
 
     /// Notes how a local closure is used: handed to an offloading call
     /// (`spawn_blocking(work)`), or called (`work()`) from sync or async code.
-    fn note_closure_use(&mut self, expr: &Expr, offloaded: bool, called: bool) {
+    pub(super) fn note_closure_use(&mut self, expr: &Expr, offloaded: bool, called: bool) {
         let Expr::Path(path) = expr else { return };
         let Some(ident) = path.path.get_ident() else {
             return;

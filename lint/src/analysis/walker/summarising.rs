@@ -191,6 +191,16 @@ impl Walker<'_> {
     /// A value kept where the analysis does not follow it (a struct field,
     /// a tuple struct's constructor argument), through `Arc::new` and its
     /// kind: a closure there does not run here, nor does a parameter.
+    /// A value kept rather than run: an element of an array or `vec!`, an
+    /// argument of a method that stores it (`STORING_METHODS`), a returned
+    /// value. A closure there, or a local closure named there, runs
+    /// wherever whoever takes it out calls it, which the walker cannot
+    /// follow: like a struct field's closure, nothing in it is reported.
+    pub(super) fn note_kept(&mut self, value: &Expr) {
+        self.note_stored(value);
+        self.note_closure_use(stored_value(value), true, false);
+    }
+
     pub(super) fn note_stored(&mut self, value: &Expr) {
         let value = stored_value(value);
         if let Some(closure) = closure_arg(value) {

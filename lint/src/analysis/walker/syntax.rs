@@ -300,10 +300,28 @@ pub(super) fn expr_start(expr: &Expr) -> LineColumn {
 /// The value a struct field or constructor argument keeps, under the
 /// wrappers that only box it: `Arc::new(f)`, `Rc::new(f)`, `Box::new(f)`,
 /// `Box::pin(f)`, `Some(f)`.
+/// Methods that keep their arguments in the receiver, or hand them to
+/// whoever holds its other end, instead of calling them: `jobs.push(f)`,
+/// `map.insert(k, f)`, `tx.send(f)`, `cell.set(f)`. (`or_insert_with` and
+/// `get_or_insert_with` call their closure at once, so they are not here.)
+pub(super) const STORING_METHODS: &[&str] = &[
+    "push",
+    "push_back",
+    "push_front",
+    "insert",
+    "or_insert",
+    "send",
+    "try_send",
+    "set",
+    "replace",
+];
+
 pub(super) fn stored_value(expr: &Expr) -> &Expr {
     match expr {
         Expr::Paren(paren) => stored_value(&paren.expr),
         Expr::Group(group) => stored_value(&group.expr),
+        // `Box::new(f) as Job`: an unsizing cast keeps the value.
+        Expr::Cast(cast) => stored_value(&cast.expr),
         Expr::Call(call) if call.args.len() == 1 && boxes(&call.func) => {
             stored_value(&call.args[0])
         }

@@ -502,6 +502,11 @@ impl<'ast> Visit<'ast> for Walker<'_> {
     }
 
     fn visit_expr_method_call(&mut self, node: &'ast ExprMethodCall) {
+        if STORING_METHODS.iter().any(|method| node.method == method) {
+            for arg in &node.args {
+                self.note_kept(arg);
+            }
+        }
         let saved_unwrapped = self.unwrapped;
         self.unwrapped = match &*node.receiver {
             Expr::MethodCall(inner) if node.method == "unwrap" || node.method == "expect" => {
@@ -682,12 +687,18 @@ impl<'ast> Visit<'ast> for Walker<'_> {
     }
 
     fn visit_expr_array(&mut self, node: &'ast syn::ExprArray) {
+        for elem in &node.elems {
+            self.note_kept(elem);
+        }
         visit::visit_expr_array(self, node);
         let names = node.elems.iter().filter_map(bare_name).collect();
         self.note_aggregate_moves(node as *const _ as *const (), names);
     }
 
     fn visit_expr_return(&mut self, node: &'ast syn::ExprReturn) {
+        if let Some(value) = &node.expr {
+            self.note_kept(value);
+        }
         visit::visit_expr_return(self, node);
         // `return guard` hands it to the caller.
         self.note_moves(node.expr.as_deref().into_iter());
