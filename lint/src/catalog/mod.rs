@@ -140,6 +140,16 @@ struct CatalogFile {
     guards: GuardsFile,
     fixes: HashMap<String, FixEntry>,
     model: ModelData,
+    /// Paths under a `Type::*` wildcard that do not block: accessors of
+    /// state the value already holds in memory.
+    #[serde(rename = "not-blocking", default)]
+    not_blocking: NotBlockingFile,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NotBlockingFile {
+    paths: Vec<String>,
 }
 
 /// `[model]`: library signatures for the semantic model (`crate::model`),
@@ -267,6 +277,7 @@ impl Catalog {
                 .collect(),
             guards: file.guards.paths.into_iter().collect(),
             guard_types: file.guards.types.into_iter().collect(),
+            allowed: file.not_blocking.paths,
             ..Catalog::default()
         };
         catalog.aliases = file.aliases.into_iter().collect();
