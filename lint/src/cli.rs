@@ -10,14 +10,16 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 use crate::baseline::Baseline;
+use crate::color;
 use crate::driver::{self, Options};
 use crate::evidence;
 use crate::finding::{InputError, Severity};
 use crate::fix;
 use crate::fix_safety;
+use crate::invocation;
 use crate::output::{self, Format, RenderOptions};
 use crate::rules;
 
@@ -28,10 +30,12 @@ const AFTER_HELP: &str = "\
 Exit codes:
   0  nothing at or above --deny
   1  findings at or above --deny (files that could not be analysed count as warnings)
-  2  usage error, unreadable input, or no Rust source found
+  2  usage error, unreadable input, broken manifest, bad configuration, or no Rust
+     source found
 
-Configuration: --config FILE, else stallcheck.toml at the target root, else
-[workspace.metadata.stallcheck] / [package.metadata.stallcheck]. Flags win.
+Configuration: --config FILE, else the nearest stallcheck.toml,
+[package.metadata.stallcheck] or [workspace.metadata.stallcheck] from the
+analysed root up to the workspace root. Flags win.
 
 Fixing: --fix rewrites in place the findings marked `fix available` (blocking
 calls written directly in async code, when the target's tokio dependency has
@@ -119,7 +123,8 @@ struct CheckArgs {
     /// Never report this rule (repeatable)
     #[arg(long = "skip-rule", value_name = "ID", value_parser = rule_id)]
     skip_rules: Vec<String>,
-    /// Do not lint files matching this glob, relative to the root (repeatable)
+    /// Do not report files matching this glob, relative to the root (repeatable; a glob
+    /// matching a directory excludes what is under it)
     #[arg(long, value_name = "GLOB")]
     exclude: Vec<String>,
     /// Worker threads, 1 to 256 [default: one per core]
@@ -128,10 +133,12 @@ struct CheckArgs {
     /// Print findings only, without the summary line
     #[arg(long, short = 'q')]
     quiet: bool,
-    /// Colour human output (auto = when stdout is a terminal and NO_COLOR is unset)
-    #[arg(long, value_enum, default_value_t = ColorArg::Auto, value_name = "WHEN")]
-    color: ColorArg,
-    /// Configuration file [default: stallcheck.toml at the root, else manifest metadata]
+    /// Colour human output [default: CARGO_TERM_COLOR, else auto: a terminal, unless NO_COLOR
+    /// is set; CLICOLOR_FORCE colours a pipe too]
+    #[arg(long, value_enum, value_name = "WHEN")]
+    color: Option<ColorArg>,
+    /// Configuration file [default: the nearest stallcheck.toml or manifest table, up to the
+    /// workspace root]
     #[arg(long, value_name = "FILE", conflicts_with = "no_config")]
     config: Option<PathBuf>,
     /// Ignore every configuration file and manifest table
@@ -196,7 +203,8 @@ fn rule_id(id: &str) -> Result<String, String> {
     match rules::find(id) {
         Some(rule) => Ok(rule.id.to_string()),
         None => Err(format!(
-            "unknown rule `{id}` (`stallcheck rules` lists them)"
+            "unknown rule `{id}` ({})",
+            invocation::rules_hint()
         )),
     }
 }
@@ -211,6 +219,7 @@ pub fn main() -> ExitCode {
 /// `cargo-stallcheck stallcheck [ARGS]`, so the subcommand name is dropped.
 pub fn cargo_main() -> ExitCode {
     install_panic_hook();
+    invocation::set_cargo_subcommand();
     let mut args: Vec<OsString> = std::env::args_os().collect();
     if args.get(1).is_some_and(|arg| arg == "stallcheck") {
         args.remove(1);
@@ -223,7 +232,15 @@ pub fn cargo_main() -> ExitCode {
 
 /// Parses `args` (program name first), runs, prints, and returns the exit code.
 pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
-    let cli = match Cli::try_parse_from(args) {
+    // The help's examples name the command the user typed.
+    let command = Cli::command().after_help(AFTER_HELP.replace(
+        "  stallcheck --",
+        &format!("  {} --", invocation::command()),
+    ));
+    let parsed = command
+        .try_get_matches_from(args)
+        .and_then(|matches| Cli::from_arg_matches(&matches));
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(err) => {
             let _ = err.print();
@@ -332,7 +349,10 @@ fn check_inner(args: &CheckArgs) -> ExitCode {
         report.errors.extend(errors);
     }
     let render_options = RenderOptions {
-        color: use_color(args.color),
+        color: match use_color(args.color) {
+            Ok(color) => color,
+            Err(message) => return fatal(&message),
+        },
         quiet: args.quiet,
     };
     let format = format(args.format);
@@ -618,15 +638,15 @@ fn format(arg: FormatArg) -> Format {
     }
 }
 
-fn use_color(arg: ColorArg) -> bool {
-    match arg {
-        ColorArg::Always => true,
-        ColorArg::Never => false,
-        ColorArg::Auto => {
-            let no_color = std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty());
-            !no_color && std::io::stdout().is_terminal()
-        }
-    }
+/// `--color`, else the environment, as cargo decides (see [`color`]).
+fn use_color(arg: Option<ColorArg>) -> Result<bool, String> {
+    let flag = arg.map(|arg| match arg {
+        ColorArg::Auto => color::When::Auto,
+        ColorArg::Always => color::When::Always,
+        ColorArg::Never => color::When::Never,
+    });
+    let env = |name: &str| std::env::var_os(name);
+    color::decide(flag, env, std::io::stdout().is_terminal())
 }
 
 fn list_rules() -> ExitCode {
@@ -644,7 +664,10 @@ fn list_rules() -> ExitCode {
             rule.summary
         ));
     }
-    text.push_str("\n`stallcheck explain RULE` prints a rule's documentation.\n");
+    text.push_str(&format!(
+        "\n`{} explain RULE` prints a rule's documentation.\n",
+        invocation::command()
+    ));
     write_stdout(&text);
     ExitCode::SUCCESS
 }
@@ -661,7 +684,8 @@ fn explain(id: &str) -> ExitCode {
             ExitCode::SUCCESS
         }
         None => fatal(&format!(
-            "unknown rule `{id}` (`stallcheck rules` lists them)"
+            "unknown rule `{id}` ({})",
+            invocation::rules_hint()
         )),
     }
 }
@@ -707,7 +731,6 @@ fn install_panic_hook() {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::CommandFactory;
 
     #[test]
     fn command_line_definition_is_consistent() {

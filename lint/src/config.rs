@@ -79,8 +79,10 @@ pub enum RuleLevel {
     Severity(Severity),
 }
 
+// `expecting`: serde would otherwise name these types in its messages
+// ("expected struct RawConfig"), which means nothing to a user.
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[serde(deny_unknown_fields, rename_all = "kebab-case", expecting = "a table")]
 struct RawConfig {
     /// Values are checked by hand so that a wrong one names its rule.
     #[serde(default)]
@@ -97,7 +99,7 @@ struct RawConfig {
 }
 
 #[derive(Default, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[serde(deny_unknown_fields, rename_all = "kebab-case", expecting = "a table")]
 struct RawContext {
     #[serde(default, deserialize_with = "executor_callback_paths")]
     executor_callbacks: Vec<String>,
@@ -135,7 +137,7 @@ fn call_paths<'de, D: serde::Deserializer<'de>>(
 }
 
 #[derive(Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, expecting = "a table")]
 struct RawBlocking {
     #[serde(default)]
     extra: Vec<RawExtra>,
@@ -144,7 +146,10 @@ struct RawBlocking {
 }
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a table such as { path = \"mycrate::db::query\", rule = \"blocking-client\" }"
+)]
 struct RawExtra {
     path: String,
     rule: String,
@@ -168,18 +173,14 @@ pub fn parse_toml(text: &str, source: &str) -> Result<Config, String> {
             .span()
             .map(|span| line_col(text, span.start))
             .unwrap_or_default();
-        format!(
-            "invalid configuration `{source}`{position}: {}",
-            err.message().trim()
-        )
+        invalid(source, &position, err.message().trim())
     })?;
     validate(raw, source)
 }
 
 /// Parses a manifest's `[*.metadata.stallcheck]` table (as `cargo metadata` gives it).
 pub fn from_metadata(value: &serde_json::Value, source: &str) -> Result<Config, String> {
-    let raw = RawConfig::deserialize(value)
-        .map_err(|err| format!("invalid configuration in {source}: {err}"))?;
+    let raw = RawConfig::deserialize(value).map_err(|err| invalid(source, "", err))?;
     validate(raw, source)
 }
 
@@ -193,8 +194,12 @@ fn validate(raw: RawConfig, source: &str) -> Result<Config, String> {
             None => None,
         };
         let level = parsed.ok_or_else(|| {
-            format!(
-                "invalid configuration `{source}`: [rules] {id} = {level}: expected \"error\", \"warning\", \"note\" or \"off\""
+            invalid(
+                source,
+                "",
+                format!(
+                    "[rules] {id} = {level}: expected \"error\", \"warning\", \"note\" or \"off\""
+                ),
             )
         })?;
         rule_levels.insert(rule.id, level);
@@ -209,8 +214,10 @@ fn validate(raw: RawConfig, source: &str) -> Result<Config, String> {
         .as_ref()
         .map(|value| {
             parse_size(value).ok_or_else(|| {
-                format!(
-                    "invalid configuration `{source}`: max-file-size = {value}: expected a number of bytes or a size such as \"16 MiB\""
+                invalid(
+                    source,
+                    "",
+                    format!("max-file-size = {value}: expected a number of bytes or a size such as \"16 MiB\""),
                 )
             })
         })
@@ -231,8 +238,22 @@ fn validate(raw: RawConfig, source: &str) -> Result<Config, String> {
 
 fn known_rule(id: &str, source: &str, key: &str) -> Result<&'static rules::Rule, String> {
     rules::find(id).ok_or_else(|| {
-        format!("invalid configuration `{source}`: {key}: unknown rule `{id}` (`stallcheck rules` lists them)")
+        invalid(
+            source,
+            "",
+            format!(
+                "{key}: unknown rule `{id}` ({})",
+                crate::invocation::rules_hint()
+            ),
+        )
     })
+}
+
+/// The one shape of every configuration error:
+/// ``invalid configuration `SOURCE`[:LINE:COLUMN]: DETAIL``, where SOURCE is
+/// a file or a manifest table (`/w/Cargo.toml [package.metadata.stallcheck]`).
+pub fn invalid(source: &str, position: &str, detail: impl std::fmt::Display) -> String {
+    format!("invalid configuration `{source}`{position}: {detail}")
 }
 
 /// `1048576`, `"1048576"`, `"512 KiB"`, `"16 MiB"`, `"1 GiB"` (also `KB`,

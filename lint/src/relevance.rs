@@ -93,7 +93,7 @@ impl Relevance {
 /// hide words, so the rules are Rust's own (nested block comments, raw
 /// strings closed by as many `#` as opened them, `'a'` a char and `'a` a
 /// lifetime); a test holds them to `proc_macro2`'s lexer.
-fn code_segments(source: &str) -> impl Iterator<Item = &str> {
+pub(crate) fn code_segments(source: &str) -> impl Iterator<Item = &str> {
     let bytes = source.as_bytes();
     let mut at = 0;
     let mut segment_start = 0;

@@ -4,9 +4,10 @@
 //!
 //! A missing program is installed only when this process may do so without
 //! asking: as root with `apt-get` for system packages, with `rustup` for
-//! toolchain components. Otherwise the run stops before building anything,
-//! with one line naming the command to run: half an hour of compiling that
-//! ends in a test failing for want of `redis-server` helps nobody.
+//! toolchain components, with `pip` for Python tools (`pre-commit`).
+//! Otherwise the run stops before building anything, with one line naming
+//! the command to run: half an hour of compiling that ends in a test
+//! failing for want of `redis-server` helps nobody.
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -17,6 +18,9 @@ enum Source {
     Apt(&'static str),
     /// A rustup component of the active toolchain.
     RustupComponent(&'static str),
+    /// A Python package from PyPI, installed with pip (which installs into
+    /// the user's site when it may not write the system's).
+    Pip(&'static str),
 }
 
 /// One thing the suite needs.
@@ -48,6 +52,12 @@ const REQUIREMENTS: &[Requirement] = &[
         probe: &["cargo", "clippy", "--version"],
         source: Source::RustupComponent("clippy"),
         needed_by: "the clippy check",
+    },
+    Requirement {
+        name: "pre-commit",
+        probe: &["pre-commit", "--version"],
+        source: Source::Pip("pre-commit"),
+        needed_by: "the test of .pre-commit-hooks.yaml runs the real `pre-commit try-repo`",
     },
 ];
 
@@ -117,6 +127,21 @@ fn install(requirement: &Requirement) -> Result<(), String> {
                 )
             })
         }
+        Source::Pip(package) => {
+            let Some(pip) = ["pip3", "pip"].into_iter().find(|pip| on_path(pip)) else {
+                return refuse("this machine has no pip");
+            };
+            eprintln!(
+                "==> {} is missing ({}): installing the Python package {package} with {pip}",
+                requirement.name, requirement.needed_by
+            );
+            run_quietly(&[pip, "install", "--quiet", package]).map_err(|why| {
+                format!(
+                    "cannot install {package} with {pip}: {why}; run `{}` by hand",
+                    manual_command(&requirement.source)
+                )
+            })
+        }
     }
 }
 
@@ -124,6 +149,7 @@ fn manual_command(source: &Source) -> String {
     match source {
         Source::Apt(package) => format!("sudo apt-get install -y {package}"),
         Source::RustupComponent(component) => format!("rustup component add {component}"),
+        Source::Pip(package) => format!("pip install {package}"),
     }
 }
 

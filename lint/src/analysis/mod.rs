@@ -29,6 +29,7 @@ mod attrs;
 mod guards;
 mod macros;
 mod modules;
+mod parse_error;
 mod questions;
 mod scope;
 mod socket_addr;
@@ -121,17 +122,15 @@ pub struct FileAnalysis {
 /// The file did not parse.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ParseError {
-    /// syn's message.
+    /// syn's message, or its cause when syn's says nothing (see `parse_error`).
     pub message: String,
     pub span: Option<Span>,
 }
 
 /// Analyses one file's source text.
 pub fn analyze_file(source: &str, ctx: &FileContext<'_>) -> Result<FileAnalysis, ParseError> {
-    let file = syn::parse_file(source).map_err(|error| ParseError {
-        message: error.to_string(),
-        span: Some(Span::from_proc_macro2(error.span())),
-    })?;
+    let file = syn::parse_file(source)
+        .map_err(|error| parse_error::describe(source, &error, ctx.edition))?;
     let modules = modules::collect(&file.items, ctx.include_tests);
     // Only suppression comments read item lines; most files have none.
     let items = if source.contains(crate::suppress::PREFIX) {
@@ -156,10 +155,8 @@ pub fn analyze_file(source: &str, ctx: &FileContext<'_>) -> Result<FileAnalysis,
 /// follows the same module trees): the baseline `driver::parse_workspace`
 /// measures the analysis against.
 pub fn parse_only(source: &str, ctx: &FileContext<'_>) -> Result<FileAnalysis, ParseError> {
-    let file = syn::parse_file(source).map_err(|error| ParseError {
-        message: error.to_string(),
-        span: Some(Span::from_proc_macro2(error.span())),
-    })?;
+    let file = syn::parse_file(source)
+        .map_err(|error| parse_error::describe(source, &error, ctx.edition))?;
     Ok(FileAnalysis {
         modules: modules::collect(&file.items, ctx.include_tests),
         ..FileAnalysis::default()

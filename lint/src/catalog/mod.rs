@@ -446,7 +446,10 @@ impl Catalog {
         blocks: Blocks,
     ) -> Result<(), String> {
         let rule = rules::find(rule_id).ok_or_else(|| {
-            format!("`{path}`: unknown rule `{rule_id}` (see `stallcheck rules`)")
+            format!(
+                "`{path}`: unknown rule `{rule_id}` ({})",
+                crate::invocation::rules_hint()
+            )
         })?;
         validate_path(path)?;
         if blocks == Blocks::OnNameResolution && path.ends_with("::*") {

@@ -67,7 +67,7 @@ fn bad_user_entries_name_the_problem() {
     let mut catalog = Catalog::builtin();
     assert_eq!(
         catalog.add("a::b", "no-such-rule").unwrap_err(),
-        "`a::b`: unknown rule `no-such-rule` (see `stallcheck rules`)"
+        "`a::b`: unknown rule `no-such-rule` (`stallcheck rules` lists them)"
     );
     assert!(
         catalog

@@ -78,9 +78,10 @@ impl Settings {
             rule_levels.extend(config.rule_levels.iter().map(|(id, level)| (*id, *level)));
             for (path, rule) in &config.blocking_extra {
                 catalog.add(path, rule).map_err(|err| {
-                    FatalError(format!(
-                        "invalid configuration `{}`: blocking.extra: {err}",
-                        config.source
+                    FatalError(config::invalid(
+                        &config.source,
+                        "",
+                        format!("blocking.extra: {err}"),
                     ))
                 })?;
             }
@@ -161,7 +162,8 @@ fn rule_ids(ids: &[String], flag: &str) -> Result<Vec<&'static str>, FatalError>
         .map(|id| {
             rules::find(id).map(|rule| rule.id).ok_or_else(|| {
                 FatalError(format!(
-                    "unknown rule `{id}` in {flag} (`stallcheck rules` lists them)"
+                    "unknown rule `{id}` in {flag} ({})",
+                    crate::invocation::rules_hint()
                 ))
             })
         })

@@ -64,7 +64,10 @@ pub fn unknown_rule_message(id: &str) -> String {
 }
 
 pub fn unknown_rule_help() -> String {
-    "`stallcheck rules` lists the rule ids".to_string()
+    format!(
+        "`{} rules` lists the rule ids",
+        crate::invocation::command()
+    )
 }
 
 /// An `allow-file` after the first item, where it is not read.

@@ -13,7 +13,13 @@ pub struct Run {
 /// Runs `binary` with `args`, then `path` as the last argument if given.
 pub fn run_binary(binary: &str, args: &[&str], path: Option<&Path>) -> Run {
     let mut command = Command::new(binary);
-    command.args(args).env_remove("NO_COLOR");
+    // Colour is decided by flags in tests, never by the caller's environment.
+    command
+        .args(args)
+        .env_remove("NO_COLOR")
+        .env_remove("CARGO_TERM_COLOR")
+        .env_remove("CLICOLOR_FORCE")
+        .env_remove("CLICOLOR");
     if let Some(path) = path {
         command.arg(path);
     }
@@ -35,6 +41,7 @@ pub fn json(run: &Run) -> serde_json::Value {
 }
 
 /// A fatal error: exit code 2 and exactly one `error: ...` line naming the problem.
+#[allow(dead_code)] // Not every suite checks errors.
 pub fn assert_one_line_error(run: &Run, needle: &str) {
     assert_eq!(
         run.code, 2,
