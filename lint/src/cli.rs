@@ -98,6 +98,10 @@ struct CheckArgs {
     /// Leave this package of the workspace out (repeatable; --exclude GLOB is for files)
     #[arg(long, value_name = "SPEC")]
     exclude_package: Vec<String>,
+    /// Accepted as cargo's flag (rust-analyzer's `check.command` passes it); stallcheck
+    /// always goes on past a file it cannot analyse
+    #[arg(long)]
+    keep_going: bool,
     /// Exit 0 even when findings are reported (usage errors still exit 2)
     #[arg(long)]
     exit_zero: bool,

@@ -49,6 +49,12 @@ const REQUIREMENTS: &[Requirement] = &[
         source: Source::RustupComponent("clippy"),
         needed_by: "the clippy check",
     },
+    Requirement {
+        name: "rust-analyzer",
+        probe: &["rust-analyzer", "--version"],
+        source: Source::RustupComponent("rust-analyzer"),
+        needed_by: "lint/tests/rust_analyzer.rs drives the real rust-analyzer with stallcheck as its check command",
+    },
 ];
 
 /// Makes sure every requirement is present, installing what may be
