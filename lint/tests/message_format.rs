@@ -407,3 +407,32 @@ fn json_output_of_a_sample_crate() {
         .collect();
     insta::assert_json_snapshot!(lines);
 }
+
+#[test]
+fn a_file_that_cannot_be_analysed_is_an_error_message_without_a_code() {
+    let dir = tree(&[
+        ("Cargo.toml", MANIFEST),
+        ("src/lib.rs", "mod broken;\n"),
+        ("src/broken.rs", "fn broken() {\n    let x = ;\n}\n"),
+    ]);
+    let run = stallcheck_in(dir.path(), &["--message-format", "json"]);
+    assert_eq!(run.code, 1, "a file nobody checked fails the run");
+    let (found, success) = messages(&run);
+    assert!(!success);
+    let [error] = found.as_slice() else {
+        panic!("one message: {}", run.stdout)
+    };
+    assert_eq!(error.message.level, DiagnosticLevel::Error);
+    assert!(error.message.code.is_none());
+    assert!(
+        error.message.message.starts_with("cannot parse file"),
+        "{}",
+        run.stdout
+    );
+    let span = &error.message.spans[0];
+    assert_eq!(
+        (span.file_name.as_str(), span.line_start),
+        ("src/broken.rs", 2)
+    );
+    assert_eq!(error.target.name, "sample");
+}
