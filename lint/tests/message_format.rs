@@ -179,11 +179,13 @@ fn json_messages_parse_as_cargos_and_point_at_the_calls() {
         assert!(message.package_id.repr.ends_with("#sample@0.1.0"));
     }
     // cargo_metadata 0.23 does not keep `manifest_path`; cargo prints it.
+    // `reason` comes first, as in cargo's lines.
     for line in run
         .stdout
         .lines()
         .filter(|line| line.contains("compiler-message"))
     {
+        assert!(line.starts_with("{\"reason\":\"compiler-message\",\"package_id\":"));
         let value: serde_json::Value = serde_json::from_str(line).unwrap();
         assert_eq!(value["manifest_path"], manifest.display().to_string());
     }

@@ -119,14 +119,16 @@ fn short_error_line(error: &InputError) -> String {
     }
 }
 
-fn push_line(out: &mut String, value: &Value) {
-    out.push_str(&value.to_string());
+fn push_line(out: &mut String, line: &str) {
+    out.push_str(line);
     out.push('\n');
 }
 
-/// The `compiler-message` wrapping `diagnostic`, with the package and
-/// target `path` was linted as.
-fn message(report: &Report, path: &str, diagnostic: Value) -> Value {
+/// The `compiler-message` line wrapping `diagnostic`, with the package and
+/// target `path` was linted as. Written field by field so that `reason`
+/// comes first, as in cargo's lines (serde_json would sort the keys), for
+/// readers that look at the start of a line.
+fn message(report: &Report, path: &str, diagnostic: Value) -> String {
     let (package_id, manifest_path, target) = match report.origins.get(path) {
         Some(origin) => (
             json!(origin.package_id),
@@ -135,13 +137,9 @@ fn message(report: &Report, path: &str, diagnostic: Value) -> Value {
         ),
         None => single_file_package(report, path),
     };
-    json!({
-        "reason": "compiler-message",
-        "package_id": package_id,
-        "manifest_path": manifest_path,
-        "target": target,
-        "message": diagnostic,
-    })
+    format!(
+        "{{\"reason\":\"compiler-message\",\"package_id\":{package_id},\"manifest_path\":{manifest_path},\"target\":{target},\"message\":{diagnostic}}}"
+    )
 }
 
 /// A file without a manifest, named as cargo names a single-file package
