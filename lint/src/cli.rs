@@ -102,6 +102,10 @@ struct CheckArgs {
     /// Leave this package of the workspace out (repeatable; --exclude GLOB is for files)
     #[arg(long, value_name = "SPEC")]
     exclude_package: Vec<String>,
+    /// Accepted as cargo's flag (rust-analyzer's `check.command` passes it); stallcheck
+    /// always goes on past a file it cannot analyse
+    #[arg(long)]
+    keep_going: bool,
     /// Exit 0 even when findings are reported (usage errors still exit 2)
     #[arg(long)]
     exit_zero: bool,
@@ -111,6 +115,12 @@ struct CheckArgs {
     /// Output format
     #[arg(long, value_enum, default_value_t = FormatArg::Human)]
     format: FormatArg,
+    /// Diagnostics in cargo's shapes, as cargo's flag: json = one cargo `compiler-message`
+    /// per line then `build-finished` (what rust-analyzer reads), short = one
+    /// `path:line:col: level[rule]: message` line per finding, human = --format human
+    /// [cannot be used with --format]
+    #[arg(long, value_enum, value_name = "FMT", conflicts_with = "format")]
+    message_format: Option<MessageFormatArg>,
     /// Lowest severity that makes the exit code 1 (every finding is printed regardless)
     #[arg(long, value_enum, default_value_t = SeverityArg::Warning, value_name = "SEVERITY")]
     deny: SeverityArg,
@@ -183,6 +193,18 @@ enum FormatArg {
     Json,
     Sarif,
     Github,
+}
+
+/// cargo's `--message-format` values that make sense for a linter.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum MessageFormatArg {
+    Human,
+    Short,
+    Json,
+    /// json, with each diagnostic's `rendered` in the short form
+    JsonDiagnosticShort,
+    /// json, with each diagnostic's `rendered` in colour (ANSI)
+    JsonDiagnosticRenderedAnsi,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -355,12 +377,14 @@ fn check_inner(args: &CheckArgs) -> ExitCode {
         },
         quiet: args.quiet,
     };
-    let format = format(args.format);
-    let mut report = if format == Format::Github {
-        relative_to_current_dir(report)
-    } else {
-        report
+    let format = match args.message_format {
+        Some(message_format) => cargo_format(message_format),
+        None => format(args.format),
     };
+    let cwd = std::env::current_dir()
+        .and_then(|cwd| cwd.canonicalize())
+        .ok();
+    let mut report = output::for_display(report, format, cwd.as_deref());
     let joined = (!args.evidence.is_empty())
         .then(|| join_evidence(&mut report, &sites, args.sort == SortArg::Cost, format));
     let sources = output::disk_sources(&report.root);
@@ -371,8 +395,14 @@ fn check_inner(args: &CheckArgs) -> ExitCode {
     if let Some(hidden) = hidden {
         text = with_baseline_count(format, text, &report, hidden, args.quiet);
     }
+    let code = exit_code(&report, deny);
+    if let Format::CargoJson(_) = format {
+        // As cargo ends its stream; `success` is whether the run exits 0.
+        let success = code == ExitCode::SUCCESS || args.exit_zero;
+        text.push_str(&output::build_finished(success));
+    }
     write_stdout(&text);
-    exit_code(&report, deny)
+    code
 }
 
 fn exit_code(report: &driver::Report, deny: Severity) -> ExitCode {
@@ -504,8 +534,8 @@ fn with_baseline_count(
 ) -> String {
     let note = format!("{hidden} hidden by baseline");
     match format {
-        Format::Human if quiet => text,
-        Format::Human => insert_into_summary(text, &note),
+        Format::Human | Format::Short if quiet => text,
+        Format::Human | Format::Short => insert_into_summary(text, &note),
         Format::Json => {
             // The rendered text may carry more than the report (evidence).
             let mut value =
@@ -515,7 +545,7 @@ fn with_baseline_count(
             text.push('\n');
             text
         }
-        Format::Sarif | Format::Github => {
+        Format::Sarif | Format::Github | Format::CargoJson(_) => {
             if !quiet {
                 eprintln!("stallcheck: {note}");
             }
@@ -536,7 +566,7 @@ fn join_evidence(
     if by_cost {
         evidence::sort_by_cost(&mut report.findings, &mut joined);
     }
-    if format == Format::Human {
+    if matches!(format, Format::Human | Format::CargoJson(_)) {
         evidence::add_notes(&mut report.findings, &joined);
     }
     joined
@@ -579,7 +609,7 @@ fn with_evidence(
             text.insert_str(summary_start, &blind_spots);
             text
         }
-        Format::Github => text,
+        Format::Github | Format::Short | Format::CargoJson(_) => text,
     }
 }
 
@@ -606,29 +636,6 @@ fn plural(count: usize, noun: &str) -> String {
     }
 }
 
-/// GitHub resolves annotation paths against the repository root, which is
-/// where workflows run: paths are made relative to the current directory
-/// (`crates/foo/src/lib.rs` rather than `src/lib.rs` for `stallcheck crates/foo`).
-fn relative_to_current_dir(mut report: driver::Report) -> driver::Report {
-    let Ok(cwd) = std::env::current_dir().and_then(|cwd| cwd.canonicalize()) else {
-        return report;
-    };
-    let Ok(prefix) = report.root.strip_prefix(&cwd) else {
-        return report;
-    };
-    let prefix = driver::relative_path(Path::new(""), prefix);
-    if prefix.is_empty() {
-        return report;
-    }
-    for finding in &mut report.findings {
-        finding.path = format!("{prefix}/{}", finding.path);
-    }
-    for error in &mut report.errors {
-        error.path = format!("{prefix}/{}", error.path);
-    }
-    report
-}
-
 fn format(arg: FormatArg) -> Format {
     match arg {
         FormatArg::Human => Format::Human,
@@ -647,6 +654,18 @@ fn use_color(arg: Option<ColorArg>) -> Result<bool, String> {
     });
     let env = |name: &str| std::env::var_os(name);
     color::decide(flag, env, std::io::stdout().is_terminal())
+}
+
+fn cargo_format(arg: MessageFormatArg) -> Format {
+    match arg {
+        MessageFormatArg::Human => Format::Human,
+        MessageFormatArg::Short => Format::Short,
+        MessageFormatArg::Json => Format::CargoJson(output::Rendered::Human),
+        MessageFormatArg::JsonDiagnosticShort => Format::CargoJson(output::Rendered::Short),
+        MessageFormatArg::JsonDiagnosticRenderedAnsi => {
+            Format::CargoJson(output::Rendered::HumanAnsi)
+        }
+    }
 }
 
 fn list_rules() -> ExitCode {

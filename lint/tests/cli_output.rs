@@ -146,6 +146,8 @@ fn sample_report() -> Report {
             "src/main.rs".into(),
         ],
         config_source: None,
+        workspace_root: None,
+        origins: Default::default(),
     }
 }
 

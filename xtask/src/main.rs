@@ -31,7 +31,7 @@ enum Task {
     Harness(harness::Args),
     /// Run the criterion benchmarks; save or compare against a baseline
     Bench(bench::Args),
-    /// Everything CI checks (formatting, clippy, fixtures, the test suite, the audit), after installing what the tests need (redis-server, rustfmt, clippy) where it may
+    /// Everything CI checks (formatting, clippy, fixtures, the test suite, the audit), after installing what the tests need (redis-server, rustfmt, clippy, rust-analyzer) where it may
     Ci(ci::Args),
     /// A long run of the linter's mutation property test (release mode)
     Mutate(mutate::Args),

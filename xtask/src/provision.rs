@@ -59,6 +59,12 @@ const REQUIREMENTS: &[Requirement] = &[
         source: Source::Pip("pre-commit"),
         needed_by: "the test of .pre-commit-hooks.yaml runs the real `pre-commit try-repo`",
     },
+    Requirement {
+        name: "rust-analyzer",
+        probe: &["rust-analyzer", "--version"],
+        source: Source::RustupComponent("rust-analyzer"),
+        needed_by: "lint/tests/rust_analyzer.rs drives the real rust-analyzer with stallcheck as its check command",
+    },
 ];
 
 /// Makes sure every requirement is present, installing what may be

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use crate::analysis::{AsyncRuntime, Edition};
 use crate::callgraph::Crates;
 use crate::catalog::Catalog;
-use crate::workspace::{Discovery, Layout, ModuleFile};
+use crate::workspace::{CargoOrigin, Discovery, Layout, ModuleFile};
 
 use super::settings::Settings;
 
@@ -31,6 +31,8 @@ pub(super) struct FileJob {
     /// For a target's root file, the manifest entry naming it (see
     /// [`workspace::TargetRoot::manifest_entry`]).
     pub(super) target_entry: Option<std::sync::Arc<str>>,
+    /// The package and target the file is reached from (`None` for loose files).
+    pub(super) origin: Option<std::sync::Arc<CargoOrigin>>,
 }
 
 /// The catalogs of a run, and which one each package uses. A user names
@@ -95,6 +97,7 @@ pub(super) fn root_jobs(
                 crate_id: crates.add("crate", false),
                 module_path: Vec::new(),
                 target_entry: None,
+                origin: None,
             })
             .collect(),
         Layout::Manifest(manifest) => {
@@ -105,6 +108,12 @@ pub(super) fn root_jobs(
                     if !include_tests && target.is_test {
                         continue;
                     }
+                    let origin = CargoOrigin {
+                        package_id: package.id.clone(),
+                        manifest_path: package.manifest_path.clone(),
+                        target: target.cargo_target.clone(),
+                        order: jobs.len(),
+                    };
                     jobs.push(FileJob {
                         file: ModuleFile::crate_root(target.root_file.clone()),
                         edition: target.edition,
@@ -115,6 +124,7 @@ pub(super) fn root_jobs(
                         crate_id,
                         module_path: Vec::new(),
                         target_entry: Some(std::sync::Arc::from(target.manifest_entry.as_str())),
+                        origin: Some(std::sync::Arc::new(origin)),
                     });
                 }
             }

@@ -58,8 +58,13 @@ pub fn run(path: &Path, options: &Options) -> Result<Report, FatalError> {
     let walk_started = Instant::now();
     let outcome = analyse(&discovery, &settings, options, analysis::analyze_file)?;
     timings.phase("walk", walk_started);
+    let workspace_root = match &discovery.layout {
+        workspace::Layout::Manifest(manifest) => Some(manifest.workspace_root.clone()),
+        workspace::Layout::Loose(_) => None,
+    };
     let mut report = settings.finish(
         discovery.root,
+        workspace_root,
         outcome,
         config.map(|config| config.source),
         started,

@@ -2,7 +2,9 @@
 //! the files' questions, the call graph is solved, suppressions and rule
 //! selection are applied, and everything is sorted into a [`Report`].
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::analysis::summary::GuardedFinding;
@@ -12,6 +14,7 @@ use crate::finding::{Confidence, Finding, InputError};
 use crate::model::queries::{Answer, Query};
 use crate::model::{Model, ModelUnit};
 use crate::suppress;
+use crate::workspace::CargoOrigin;
 
 use super::settings::Settings;
 use super::timings::Timings;
@@ -32,12 +35,19 @@ pub struct Report {
     pub paths: Vec<String>,
     /// Where the configuration came from, if any was used.
     pub config_source: Option<String>,
+    /// The cargo workspace root (canonical), when the target has a manifest:
+    /// cargo's messages name files relative to it.
+    pub workspace_root: Option<PathBuf>,
+    /// Each file's package and target, by path (manifest layouts only; see
+    /// [`CargoOrigin`]).
+    pub origins: BTreeMap<String, Arc<CargoOrigin>>,
 }
 
 impl Settings {
     pub(super) fn finish(
         self,
         root: PathBuf,
+        workspace_root: Option<PathBuf>,
         outcome: Outcome,
         config_source: Option<String>,
         started: Instant,
@@ -49,6 +59,7 @@ impl Settings {
             mut errors,
             mut paths,
             catalogs,
+            origins,
         } = outcome;
         // The graph is solved in path order, whatever order workers finished in.
         files.sort_by(|a, b| a.0.cmp(&b.0));
@@ -120,6 +131,8 @@ impl Settings {
             elapsed: started.elapsed(),
             paths,
             config_source,
+            workspace_root,
+            origins,
         }
     }
 }

@@ -2,10 +2,10 @@
 //! worker thread that reached it, its child modules scheduled as found,
 //! plain results collected.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use crate::analysis::summary::FileSummary;
 use crate::analysis::{AsyncRuntime, FileAnalysis, FileContext, ItemLines, ParseError};
@@ -16,7 +16,7 @@ use crate::input;
 use crate::relevance::{self, Relevance};
 use crate::suppress;
 use crate::vocab::FatalError;
-use crate::workspace::{self, Discovery};
+use crate::workspace::{self, CargoOrigin, Discovery};
 
 use super::children::{child_jobs, same_module};
 use super::jobs::{FileJob, package_catalogs, root_jobs};
@@ -70,6 +70,8 @@ pub(super) struct Outcome {
     pub(super) crates: Crates,
     pub(super) errors: Vec<InputError>,
     pub(super) paths: Vec<String>,
+    /// Each reached file's package and target (manifest layouts only).
+    pub(super) origins: BTreeMap<String, Arc<CargoOrigin>>,
     /// The walk's catalogs (index 0 is the shared one), for the model.
     pub(super) catalogs: Vec<Catalog>,
 }
@@ -187,6 +189,7 @@ fn visit<'scope>(scope: &rayon::ScopeFifo<'scope>, walk: &'scope Walk<'scope>, j
             .unwrap_or_else(|| "file is outside its package's directory; not read".to_string());
         record(
             walk,
+            &job,
             rel_path.clone(),
             None,
             vec![InputError {
@@ -204,6 +207,11 @@ fn visit<'scope>(scope: &rayon::ScopeFifo<'scope>, walk: &'scope Walk<'scope>, j
         .unwrap_or_else(|poisoned| poisoned.into_inner())
         .insert(key)
     {
+        let mut outcome = walk
+            .outcome
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        note_origin(&mut outcome, &job, &rel_path);
         return;
     }
     let processed = catch_unwind(AssertUnwindSafe(|| lint_file(walk, &job, &rel_path)));
@@ -218,7 +226,7 @@ fn visit<'scope>(scope: &rayon::ScopeFifo<'scope>, walk: &'scope Walk<'scope>, j
         };
         (None, vec![error], Vec::new())
     });
-    record(walk, rel_path, result, errors);
+    record(walk, &job, rel_path, result, errors);
     for child in children {
         scope.spawn_fifo(move |scope| visit(scope, walk, child));
     }
@@ -229,6 +237,7 @@ fn visit<'scope>(scope: &rayon::ScopeFifo<'scope>, walk: &'scope Walk<'scope>, j
 /// excluded), but nothing is reported for them.
 fn record(
     walk: &Walk<'_>,
+    job: &FileJob,
     rel_path: String,
     result: Option<FileResult>,
     mut errors: Vec<InputError>,
@@ -238,6 +247,7 @@ fn record(
         .outcome
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
+    note_origin(&mut outcome, job, &rel_path);
     if let Some(mut result) = result {
         if excluded {
             // Its functions still belong to the call graph.
@@ -250,6 +260,22 @@ fn record(
     }
     if !excluded {
         outcome.errors.append(&mut errors);
+    }
+}
+
+/// Records which package and target reach `rel_path`. Workers finish in
+/// any order, and a file reached from several targets is linted by
+/// whichever got there first: the first target in manifest order names it.
+fn note_origin(outcome: &mut Outcome, job: &FileJob, rel_path: &str) {
+    let Some(origin) = &job.origin else {
+        return;
+    };
+    let known = outcome
+        .origins
+        .entry(rel_path.to_string())
+        .or_insert_with(|| origin.clone());
+    if origin.order < known.order {
+        *known = origin.clone();
     }
 }
 

@@ -20,15 +20,8 @@ use crate::driver::Report;
 use crate::finding::{Finding, FixSafety, InputError, Severity, Span};
 
 pub fn render(report: &Report, options: RenderOptions, sources: SourceLookup<'_>) -> String {
-    let renderer = if options.color {
-        Renderer::styled()
-    } else {
-        Renderer::plain()
-    };
-    let mut cache = SourceCache {
-        lookup: sources,
-        files: HashMap::new(),
-    };
+    let renderer = renderer(options.color);
+    let mut cache = SourceCache::new(sources);
     let mut out = String::new();
     for error in &report.errors {
         // Without a span no source line is shown: the file is not read
@@ -53,6 +46,37 @@ pub fn render(report: &Report, options: RenderOptions, sources: SourceLookup<'_>
     out
 }
 
+fn renderer(color: bool) -> Renderer {
+    if color {
+        Renderer::styled()
+    } else {
+        Renderer::plain()
+    }
+}
+
+/// One finding as `render` shows it, ending with a newline (the
+/// `rendered` field of `--message-format json`).
+pub(super) fn render_finding(
+    finding: &Finding,
+    source: Option<&SourceText>,
+    color: bool,
+) -> String {
+    let mut text = renderer(color).render(&finding_groups(finding, source));
+    text.push('\n');
+    text
+}
+
+/// One input error as `render` shows it, ending with a newline.
+pub(super) fn render_input_error(
+    error: &InputError,
+    source: Option<&SourceText>,
+    color: bool,
+) -> String {
+    let mut text = renderer(color).render(&[input_error_group(error, source)]);
+    text.push('\n');
+    text
+}
+
 fn push_block(out: &mut String, block: &str) {
     out.push_str(block);
     out.push_str("\n\n");
@@ -60,13 +84,20 @@ fn push_block(out: &mut String, block: &str) {
 
 /// Reads each file at most once per render and indexes its lines once, so
 /// rendering costs the findings plus the file sizes, never their product.
-struct SourceCache<'a> {
+pub(super) struct SourceCache<'a> {
     lookup: SourceLookup<'a>,
     files: HashMap<String, Option<std::rc::Rc<SourceText>>>,
 }
 
-impl SourceCache<'_> {
-    fn get(&mut self, path: &str) -> Option<std::rc::Rc<SourceText>> {
+impl<'a> SourceCache<'a> {
+    pub(super) fn new(lookup: SourceLookup<'a>) -> SourceCache<'a> {
+        SourceCache {
+            lookup,
+            files: HashMap::new(),
+        }
+    }
+
+    pub(super) fn get(&mut self, path: &str) -> Option<std::rc::Rc<SourceText>> {
         let lookup = self.lookup;
         self.files
             .entry(path.to_string())
@@ -76,7 +107,7 @@ impl SourceCache<'_> {
 }
 
 /// A file's text and where each of its lines starts.
-struct SourceText {
+pub(super) struct SourceText {
     text: String,
     /// Byte offsets of line starts; line 1 starts after a byte-order mark,
     /// which syn skips, so that columns on line 1 mean the same as elsewhere.
@@ -91,6 +122,25 @@ impl SourceText {
             .filter(|start| *start < text.len() || *start == first)
             .collect();
         SourceText { text, line_starts }
+    }
+
+    /// Line `line` (1-based) without its line ending.
+    pub(super) fn line(&self, line: usize) -> Option<&str> {
+        let lines = self.lines(line, line)?;
+        Some(lines.first()?.trim_end_matches(['\n', '\r']))
+    }
+
+    /// The byte offset in the file of a 1-based line and 1-based character
+    /// column; a column past the end of the line is its end (rustc's
+    /// spans end there too). `None` when the line is not in the file.
+    pub(super) fn byte_offset(&self, line: usize, column: usize) -> Option<usize> {
+        let start = *self.line_starts.get(line.checked_sub(1)?)?;
+        let text = self.line(line)?;
+        let within = text
+            .char_indices()
+            .nth(column.saturating_sub(1))
+            .map_or(text.len(), |(at, _)| at);
+        Some(start + within)
     }
 
     /// Lines `first..=last` (1-based), each with its line ending.

@@ -3,20 +3,27 @@
 //! - `human`: rustc-shaped diagnostics (annotate-snippets) and a summary line;
 //! - `json`: one object, schema documented in the README (version 1);
 //! - `sarif`: SARIF 2.1.0 for GitHub code scanning;
-//! - `github`: GitHub Actions workflow commands (`::warning file=..::..`).
+//! - `github`: GitHub Actions workflow commands (`::warning file=..::..`);
+//! - `--message-format json|short`: cargo's JSON messages and rustc's short
+//!   lines (see `cargo.rs`).
 //!
 //! Every finding of every severity is rendered in every format; which ones
 //! fail the run is decided by the caller (`--deny`), not here.
 
+mod cargo;
 mod github;
 mod human;
 mod json;
+mod paths;
 mod sarif;
 
 use std::path::Path;
 
 use crate::driver::Report;
 use crate::finding::Severity;
+
+pub use self::cargo::{Rendered, build_finished};
+pub use self::paths::for_display;
 
 /// An output format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -25,6 +32,11 @@ pub enum Format {
     Json,
     Sarif,
     Github,
+    /// `--message-format short`: rustc's short lines.
+    Short,
+    /// `--message-format json`: cargo's JSON messages, one per line (the
+    /// caller adds [`build_finished`]).
+    CargoJson(Rendered),
 }
 
 impl Format {
@@ -64,6 +76,8 @@ pub fn render(
         Format::Json => pretty(&json::to_value(report)),
         Format::Sarif => pretty(&sarif::to_value(report)),
         Format::Github => github::render(report),
+        Format::Short => cargo::render_short(report, options.quiet),
+        Format::CargoJson(rendered) => cargo::render_json(report, rendered, sources),
     }
 }
 

@@ -90,6 +90,22 @@ pub struct ManifestLayout {
     pub workspace_root: PathBuf,
 }
 
+/// The cargo package and target a file was reached from: what cargo's
+/// JSON messages (`--message-format json`) say about the code a diagnostic
+/// is in. A file reached from several targets is linted once and named
+/// with the first of them in manifest order (`order`).
+#[derive(Clone, Debug)]
+pub struct CargoOrigin {
+    /// cargo's package id (`path+file:///..#name@1.0.0`).
+    pub package_id: String,
+    pub manifest_path: PathBuf,
+    /// The target as `cargo metadata` describes it.
+    pub target: cargo_metadata::Target,
+    /// Position of the target in the run (packages, then targets, in
+    /// manifest order): the smallest wins when several reach a file.
+    pub order: usize,
+}
+
 /// One package and the root files of its targets.
 #[derive(Clone, Debug)]
 pub struct PackageTargets {

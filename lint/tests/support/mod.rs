@@ -35,6 +35,7 @@ pub fn run_binary(binary: &str, args: &[&str], path: Option<&Path>) -> Run {
 }
 
 /// The run's stdout as JSON.
+#[allow(dead_code)] // Not every suite reads stallcheck's JSON.
 pub fn json(run: &Run) -> serde_json::Value {
     serde_json::from_str(&run.stdout)
         .unwrap_or_else(|err| panic!("not JSON ({err}): {}", run.stdout))
