@@ -279,13 +279,7 @@ fn parse_size(value: &serde_json::Value) -> Option<u64> {
 
 /// ":line:column" (1-based) of a byte offset, for TOML errors.
 fn line_col(text: &str, offset: usize) -> String {
-    let before = &text[..offset.min(text.len())];
-    let line = before.matches('\n').count() + 1;
-    let column = before
-        .rsplit('\n')
-        .next()
-        .map_or(0, |tail| tail.chars().count())
-        + 1;
+    let (line, column) = crate::finding::line_column(text, offset);
     format!(":{line}:{column}")
 }
 

@@ -38,6 +38,19 @@ impl fmt::Display for Severity {
     }
 }
 
+/// The 1-based line and column (in characters) of a byte offset in `text`
+/// (clamped to its end), as messages show positions.
+pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before
+        .rsplit('\n')
+        .next()
+        .map_or(0, |tail| tail.chars().count())
+        + 1;
+    (line, column)
+}
+
 /// A source range. Lines and columns are 1-based; columns count characters
 /// (Unicode scalar values), as `proc-macro2` reports them, plus one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -242,13 +242,7 @@ fn byte_offset(source: &str, line: usize, column: usize) -> Option<usize> {
 
 /// `line:column` (1-based, columns in characters) of a byte offset.
 fn at_text(source: &str, offset: usize) -> String {
-    let before = &source[..offset];
-    let line = before.matches('\n').count() + 1;
-    let column = before
-        .rsplit('\n')
-        .next()
-        .map_or(0, |tail| tail.chars().count())
-        + 1;
+    let (line, column) = crate::finding::line_column(source, offset);
     format!("{line}:{column}")
 }
 
