@@ -73,11 +73,20 @@ impl Resolver<'_> {
     }
 
     pub(super) fn record_return(&mut self, path: String, output: &syn::ReturnType) {
-        if let syn::ReturnType::Type(_, ty) = output
-            && let Some(ty) = self.resolve_type(ty)
+        if let syn::ReturnType::Type(_, written) = output
+            && let Some(ty) = self.resolve_type(written)
         {
+            if owned_as_written(written) {
+                self.owned_returns.insert(path.clone());
+            }
             self.returns.insert(path, ty);
         }
+    }
+
+    /// Whether the file's function or method at `path` returns its type by
+    /// value (see `owned_returns`).
+    pub fn returns_owned(&self, path: &str) -> bool {
+        self.owned_returns.contains(path)
     }
 
     /// What the file's own function or method at `path` returns (through
@@ -238,5 +247,37 @@ impl Resolver<'_> {
                 _ => None,
             })
             .collect()
+    }
+}
+
+/// Whether a value of this written type owns the named type inside it:
+/// dropping it runs that type's `Drop`. `Result`, `Option` and `Box` are
+/// looked through (dropping them drops what they hold); a reference, `Arc`,
+/// `Rc`, `Weak`, `ManuallyDrop` or any other generic wrapper is not owned
+/// (its `Drop` is its own, or runs only with the last reference).
+pub fn owned_as_written(ty: &syn::Type) -> bool {
+    match ty {
+        syn::Type::Paren(inner) => owned_as_written(&inner.elem),
+        syn::Type::Group(inner) => owned_as_written(&inner.elem),
+        syn::Type::Path(path) if path.qself.is_none() => {
+            let Some(last) = path.path.segments.last() else {
+                return false;
+            };
+            match &last.arguments {
+                syn::PathArguments::None => true,
+                syn::PathArguments::AngleBracketed(args)
+                    if ["Result", "Option", "Box"]
+                        .iter()
+                        .any(|name| last.ident == name) =>
+                {
+                    args.args.iter().find_map(|arg| match arg {
+                        syn::GenericArgument::Type(inner) => Some(owned_as_written(inner)),
+                        _ => None,
+                    }) == Some(true)
+                }
+                _ => false,
+            }
+        }
+        _ => false,
     }
 }

@@ -13,7 +13,7 @@
 //! The module table is built once per file by a cheap pre-pass over items
 //! (no expressions); block scopes are pushed and popped by the walker.
 
-use foldhash::HashMap;
+use foldhash::{HashMap, HashSet};
 use std::cell::RefCell;
 use std::sync::Arc;
 
@@ -33,6 +33,7 @@ pub enum Ns {
 }
 
 pub use crate::vocab::Ty;
+pub use item_types::owned_as_written;
 
 mod declarations;
 mod item_types;
@@ -124,6 +125,11 @@ pub struct Resolver<'c> {
     aliases: HashMap<String, Ty>,
     /// Return types of the file's functions and methods (`Type::method`).
     returns: HashMap<String, Ty>,
+    /// The functions and methods among `returns` that return their type
+    /// by value (`-> Journal`, `-> io::Result<Self>`), not behind a shared
+    /// pointer or a reference (`-> Arc<Journal>`, `-> &Journal`): what the
+    /// caller drops is then that type.
+    owned_returns: HashSet<String>,
     /// The file's module path in its crate (`super` above the file's root
     /// module climbs it).
     file_module: Vec<String>,
@@ -156,6 +162,7 @@ impl<'c> Resolver<'c> {
             module_lookups: RefCell::new(HashMap::default()),
             aliases: HashMap::default(),
             returns: HashMap::default(),
+            owned_returns: HashSet::default(),
             file_module: module_path.to_vec(),
         };
         let root = std::iter::once("crate")

@@ -11,6 +11,7 @@
 //! its block.
 
 use super::*;
+use crate::analysis::scope::owned_as_written;
 use crate::analysis::summary::{DropKind, Dropped};
 
 /// Methods that, by the naming conventions of std and the ecosystem, take
@@ -31,41 +32,79 @@ pub(super) struct PendingDrop {
 }
 
 impl Walker<'_> {
-    /// The resolved path of `expr`'s type, when it is a workspace type
-    /// (one whose `Drop` impl the call graph can see).
-    fn workspace_type(&self, ty: Option<Ty>) -> Option<String> {
-        match ty? {
-            Ty::Named(path) if self.is_crate_path(&path) => Some(path),
-            _ => None,
-        }
+    /// The workspace type `expr` evaluates to, when the value is owned
+    /// there (dropping it runs that type's `Drop`): a struct literal or
+    /// constructor, a call of a function of the file written to return the
+    /// type by value (`-> Journal`, `-> io::Result<Self>`, through `?`,
+    /// `.await`, `.unwrap()`), or a binding of such a value. A value typed
+    /// only through `Arc`, `Rc` or a reference is not: its drop may run
+    /// nothing.
+    fn owned_value_type(&self, expr: &Expr) -> Option<String> {
+        let path = match types::infer(&self.resolver, expr)? {
+            Ty::Named(path) if self.is_crate_path(&path) => path,
+            _ => return None,
+        };
+        let owned = match unwrapped_value(expr) {
+            Expr::Struct(_) => true,
+            Expr::Call(call) => match &*call.func {
+                Expr::Path(func) if func.qself.is_none() => {
+                    match self.resolver.resolve_to_path(&func.path, Ns::Value) {
+                        Some(called) => called == path || self.resolver.returns_owned(&called),
+                        None => false,
+                    }
+                }
+                _ => false,
+            },
+            value => bare_name(value).is_some_and(|name| {
+                self.pending_drops
+                    .iter()
+                    .rev()
+                    .find(|pending| pending.name == name)
+                    .is_some_and(|pending| pending.ty == path)
+            }),
+        };
+        owned.then_some(path)
     }
 
-    /// `drop(x)` of a value of a workspace type.
+    /// `drop(x)` of an owned value of a workspace type.
     pub(super) fn note_explicit_drop(&mut self, callee: &str, node: &ExprCall, span: Span) {
         if !matches!(callee, "std::mem::drop" | "core::mem::drop") || node.args.len() != 1 {
             return;
         }
-        let ty = types::infer(&self.resolver, &node.args[0]);
-        if let Some(path) = self.workspace_type(ty) {
+        if let Some(path) = self.owned_value_type(&node.args[0]) {
             self.record_drop(path, DropKind::Explicit, span);
         }
     }
 
-    /// A `let` in async code: `let _ = value;` drops at once; `let x =
-    /// value;` drops at the end of the block unless `x` is moved first.
-    pub(super) fn note_let_drop(&mut self, local: &syn::Local, ty: Option<&Ty>) {
-        if !self.in_async() || !self.summarising() || local.init.is_none() {
+    /// A `let` of an owned value of a workspace type: `let _ = value;`
+    /// drops it at once; `let x = value;` at the end of the block (reported
+    /// in async code only) unless `x` is moved first.
+    pub(super) fn note_let_drop(&mut self, local: &syn::Local) {
+        if !self.summarising() {
             return;
         }
-        let (pat, ty) = match &local.pat {
-            Pat::Type(typed) => (&*typed.pat, self.resolver.resolve_type(&typed.ty)),
-            pat => (pat, ty.cloned()),
+        let Some(init) = &local.init else {
+            return;
         };
-        let Some(path) = self.workspace_type(ty) else {
+        let (pat, path) = match &local.pat {
+            Pat::Type(typed) => {
+                let annotated = match self.resolver.resolve_type(&typed.ty) {
+                    Some(Ty::Named(path))
+                        if self.is_crate_path(&path) && owned_as_written(&typed.ty) =>
+                    {
+                        Some(path)
+                    }
+                    _ => None,
+                };
+                (&*typed.pat, annotated)
+            }
+            pat => (pat, self.owned_value_type(&init.expr)),
+        };
+        let Some(path) = path else {
             return;
         };
         match pat {
-            Pat::Wild(_) => {
+            Pat::Wild(_) if self.in_async() => {
                 let span = span_between(local.let_token.span.start(), local.semi_token.span.end());
                 self.record_drop(path, DropKind::Discarded, span);
             }
@@ -77,6 +116,27 @@ impl Walker<'_> {
                 });
             }
             _ => {}
+        }
+    }
+
+    /// A parameter taken by value (`journal: Journal`): the function owns
+    /// it and drops it at the end of its body unless it moves it.
+    pub(super) fn note_param_drop(&mut self, param: &syn::PatType) {
+        let Pat::Ident(ident) = &*param.pat else {
+            return;
+        };
+        if !self.summarising() || ident.by_ref.is_some() || !owned_as_written(&param.ty) {
+            return;
+        }
+        if let Some(Ty::Named(path)) = self.resolver.resolve_type(&param.ty)
+            && self.is_crate_path(&path)
+        {
+            self.pending_drops.push(PendingDrop {
+                name: ident.ident.to_string(),
+                ty: path,
+                // The body's block, entered next.
+                depth: self.block_depth + 1,
+            });
         }
     }
 
@@ -141,5 +201,20 @@ impl Walker<'_> {
         let mut site = self.call_site(Callee::Path(format!("{path}::drop")), span);
         site.dropped = Some(Dropped { ty, how });
         self.record_in(function, Record::Call(site));
+    }
+}
+
+/// The value an expression hands over, through `?`, `.await`, parentheses
+/// and `.unwrap()`/`.expect(..)`.
+fn unwrapped_value(expr: &Expr) -> &Expr {
+    match expr {
+        Expr::Try(inner) => unwrapped_value(&inner.expr),
+        Expr::Await(inner) => unwrapped_value(&inner.base),
+        Expr::Paren(inner) => unwrapped_value(&inner.expr),
+        Expr::Group(inner) => unwrapped_value(&inner.expr),
+        Expr::MethodCall(call) if call.method == "unwrap" || call.method == "expect" => {
+            unwrapped_value(&call.receiver)
+        }
+        _ => expr,
     }
 }

@@ -359,6 +359,7 @@ impl<'c> Walker<'c> {
         let saved_guards = std::mem::take(&mut self.guard_stack);
         let saved_params = std::mem::take(&mut self.params);
         let saved_forwarded_uses = std::mem::take(&mut self.forwarded_uses);
+        let saved_pending_drops = std::mem::take(&mut self.pending_drops);
         self.with_context(exec, Some(name), |walker| {
             walker.resolver.push_scope(true);
             walker.resolver.declare_generics(&sig.generics);
@@ -368,6 +369,7 @@ impl<'c> Walker<'c> {
                         let ty = walker.resolver.resolve_type(&typed.ty);
                         let described = questions::typed(&typed.ty, walker.model_self.as_ref());
                         walker.bind_described(&typed.pat, ty, described);
+                        walker.note_param_drop(typed);
                     }
                     syn::FnArg::Receiver(_) => {
                         let ty = match walker.resolver.self_ty() {
@@ -404,6 +406,7 @@ impl<'c> Walker<'c> {
         self.guard_stack = saved_guards;
         self.params = saved_params;
         self.forwarded_uses = saved_forwarded_uses;
+        self.pending_drops = saved_pending_drops;
     }
 
     fn bind_pattern(&mut self, pat: &Pat, ty: Option<Ty>) {

@@ -262,11 +262,12 @@ impl<'ast> Visit<'ast> for Walker<'_> {
             .init
             .as_ref()
             .and_then(|init| types::infer(&self.resolver, &init.expr));
+        // Typed before `x` in `let y = x;` stops being pending: its drop is
+        // `y`'s now.
+        self.note_let_drop(node);
         if let Some(init) = &node.init {
-            // `let y = x;` moves `x`: its drop is `y`'s now.
             self.note_drop_use(&init.expr, None);
         }
-        self.note_let_drop(node, ty.as_ref());
         match &node.init {
             Some(init) => {
                 let described =

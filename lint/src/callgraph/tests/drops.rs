@@ -54,6 +54,40 @@ fn a_moved_or_returned_binding_is_not_dropped_at_the_end_of_its_scope() {
 }
 
 #[test]
+fn shared_or_borrowed_values_are_not_dropped_as_the_type() {
+    // Dropping an `Arc` runs `Journal::drop` only with the last reference;
+    // dropping a reference runs nothing.
+    let source = format!(
+        "{TYPES}fn shared() -> std::sync::Arc<Journal> {{ std::sync::Arc::new(Journal::open()) }}\n\
+         fn borrowed(j: &Journal) -> &Journal {{ j }}\n\
+         async fn run(keep: &Journal) {{\n\
+             let a = shared();\n    drop(a.clone());\n\
+             let b = std::sync::Arc::new(Journal::open());\n    drop(b);\n\
+             let c = borrowed(keep);\n    c.append();\n\
+             let _ = std::rc::Rc::new(Journal::open());\n\
+         }}\n"
+    );
+    check(&[("src/lib.rs", &[], &source)], &[]);
+}
+
+#[test]
+fn an_async_fn_drops_the_parameters_it_owns_at_the_end_of_its_body() {
+    let source = format!(
+        "{TYPES}async fn consume(journal: Journal, borrowed: &Journal) {{\n    journal.append();\n    borrowed.append();\n}}\n"
+    );
+    let found: Vec<String> = findings(&[("src/lib.rs", &[], &source)])
+        .iter()
+        .map(|f| format!("{}:{}", f.span.line, f.message))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            "10:dropping `journal` (a `Journal`) at the end of its scope blocks the executor in async function `consume`: its `Drop` impl calls `std::fs::write`"
+        ]
+    );
+}
+
+#[test]
 fn a_type_whose_drop_does_not_block_is_not_reported() {
     check_drops(
         "    let counter = Counter::new();\n    drop(Counter::new());\n    let _ = counter;\n",
